@@ -1,0 +1,42 @@
+# The README's two commands: `make run` and `make test`. Each creates its own virtualenv.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:12])")
+
+.PHONY: run test lint typecheck layers pytest bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+## run: build a small example ecosystem bundle with real keys and signatures, then audit it offline
+run: $(STAMP)
+	$(BIN)/rdh example out/example-bundle --force
+	$(BIN)/rdh audit out/example-bundle
+
+## test: format check, lint, strict typing, import layers, then the test suite
+test: lint typecheck layers pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+## bench: the performance benchmarks (not part of the tests; see benchmarks/RESULTS.md)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/audit_bench.py
+
+clean:
+	rm -rf $(VENV) out .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,330 @@
+"""The audit: verify a whole bundle at the ledger level.
+
+Order of work, per log listed in the manifest:
+
+1. the checkpoint: signed by the key the log id commits to, origin `rdh/<log id>`, size as
+   listed; cosignatures against the policy (k-of-n) when there is one;
+2. every entry bundle, fanned out through `mapper` (see `check_bundle`): canonical bytes,
+   fields, own seq and log, every embedded statement's signature;
+3. in order, the leaf hashes rebuild every hash tile (compared byte for byte with the
+   bundle's) and the root (compared with the checkpoint's);
+4. across the log: no statement nonce is used twice;
+
+then across logs: references resolve within the bundle (otherwise a notice), and each piece
+of equivocation evidence is verified. Memory stays bounded: one entry bundle per worker,
+tile builders of O(log n), and the set of entry ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from ledger import bundle, evidence, merkle, tiles
+from ledger.audit.entries import BundleResult, BundleTask, check_bundle
+from ledger.audit.report import AuditReport, Finding, LogSummary
+from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.errors import BundleError, LedgerError
+from ledger.keys import party_id
+from ledger.note import NoteVerifier
+from ledger.policy import Policy
+from ledger.types import Hash
+
+__all__ = ["Mapper", "Progress", "audit"]
+
+Mapper = Callable[
+    [Callable[[BundleTask], BundleResult], Iterable[BundleTask]], Iterable[BundleResult]
+]
+Progress = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class _LogState:
+    info: bundle.LogInfo
+    checkpoint: Checkpoint | None = None
+    cosigned_by: tuple[str, ...] = ()
+    builder: tiles.TileBuilder = field(default_factory=tiles.TileBuilder)
+    nonces: dict[str, int] = field(default_factory=dict)
+    entries: int = 0
+    statements: int = 0
+    errors: int = 0
+    tree_broken: bool = False
+    name: str | None = None
+
+
+def audit(
+    source: bundle.BundleSource,
+    *,
+    policy: Policy | None = None,
+    mapper: Mapper = map,
+    progress: Progress | None = None,
+) -> AuditReport:
+    """Audit a bundle. Raises `BundleError`/`FormatError` only if the manifest cannot be read;
+    everything else found wrong becomes a `Finding` in the report."""
+    manifest = bundle.read_manifest(source)
+    report = AuditReport()
+    policies = _policies(source, policy, report)
+    report.policy_checked = bool(policies)
+    states: dict[str, _LogState] = {info.id: _LogState(info) for info in manifest.logs}
+    for state in states.values():
+        _check_checkpoint(source, state, policies, report)
+
+    total = sum(info.size for info in manifest.logs)
+    done = 0
+    ids: set[bytes] = set()
+    unresolved: list[tuple[str, int, str, bytes]] = []
+    for result in mapper(check_bundle, _tasks(source, manifest, report)):
+        state = states[result.log]
+        _absorb(source, state, result, report, ids, unresolved)
+        done += result.count
+        if progress is not None:
+            progress(done, total)
+
+    for state in states.values():
+        _finish_log(source, state, report)
+    for log, seq, entry_id, ref in unresolved:
+        if ref not in ids:
+            report.findings.append(
+                Finding(
+                    "ref.outside",
+                    f"references entry {ref.hex()}, which is not in this bundle",
+                    log,
+                    seq,
+                    entry_id,
+                    severity="notice",
+                )
+            )
+    _check_evidence(source, states, report)
+    for state in states.values():
+        errors = sum(1 for f in report.errors if f.log == state.info.id)
+        report.logs.append(
+            LogSummary(
+                log=state.info.id,
+                name=state.name,
+                size=state.info.size,
+                root=state.checkpoint.root.hex() if state.checkpoint else "",
+                cosigned_by=state.cosigned_by,
+                entries_checked=state.entries,
+                statements_checked=state.statements,
+                errors=errors,
+            )
+        )
+    return report
+
+
+def _policies(
+    source: bundle.BundleSource, trusted: Policy | None, report: AuditReport
+) -> list[tuple[str, Policy]]:
+    """The trusted policy given by the auditor, and the policy the bundle carries, if any."""
+    found: list[tuple[str, Policy]] = []
+    if trusted is not None:
+        found.append(("policy", trusted))
+    if source.exists(bundle.POLICY):
+        try:
+            carried = Policy.from_text(source.read(bundle.POLICY, limit=bundle.LIMITS["policy"]))
+        except LedgerError as e:
+            report.findings.append(Finding("policy.format", f"the bundle's policy file: {e}"))
+        else:
+            found.append(("bundled-policy", carried))
+    return found
+
+
+def _check_checkpoint(
+    source: bundle.BundleSource,
+    state: _LogState,
+    policies: list[tuple[str, Policy]],
+    report: AuditReport,
+) -> None:
+    info = state.info
+    try:
+        verifier = NoteVerifier.from_vkey(info.vkey)
+        if party_id(verifier.public_key.to_bytes()) != info.id:
+            raise LedgerError("the manifest's key for this log does not hash to the log id")
+        if verifier.name != info.origin:
+            raise LedgerError(f"the log key is named {verifier.name!r}, not {info.origin!r}")
+        data = source.read(bundle.checkpoint_path(info.id), limit=bundle.LIMITS["checkpoint"])
+        signed = open_checkpoint(data, verifier=verifier)
+    except LedgerError as e:
+        _error(report, state, "checkpoint.signature", f"the checkpoint does not verify: {e}")
+        return
+    cp = signed.checkpoint
+    if cp.origin != info.origin:
+        _error(report, state, "checkpoint.origin", f"checkpoint origin is {cp.origin!r}")
+    if cp.extensions:
+        _error(report, state, "checkpoint.extensions", "the checkpoint has extension lines")
+    if cp.size != info.size:
+        _error(
+            report,
+            state,
+            "checkpoint.size",
+            f"the checkpoint is for {cp.size} entries but the manifest lists {info.size}",
+        )
+    state.checkpoint = cp
+    for label, policy in policies:
+        try:
+            verified = policy.verify_checkpoint(data)
+        except LedgerError as e:
+            rule = "policy.quorum" if label == "policy" else "bundled-policy.quorum"
+            _error(report, state, rule, f"the checkpoint does not satisfy the {label}: {e}")
+        else:
+            state.cosigned_by = tuple(sorted(set(state.cosigned_by) | set(verified.cosigned_by)))
+
+
+def _tasks(
+    source: bundle.BundleSource, manifest: bundle.Manifest, report: AuditReport
+) -> Iterator[BundleTask]:
+    for info in manifest.logs:
+        for ref in tiles.entry_bundles_for_size(info.size):
+            start = ref.index * tiles.TILE_WIDTH
+            name = bundle.log_prefix(info.id) + tiles.entries_path(ref.index, ref.width)
+            try:
+                data = source.read(name, limit=bundle.LIMITS["entries"])
+            except BundleError as e:
+                yield BundleTask(info.id, start, ref.width, b"", missing=str(e))
+            else:
+                yield BundleTask(info.id, start, ref.width, data)
+
+
+def _absorb(
+    source: bundle.BundleSource,
+    state: _LogState,
+    result: BundleResult,
+    report: AuditReport,
+    ids: set[bytes],
+    unresolved: list[tuple[str, int, str, bytes]],
+) -> None:
+    report.findings.extend(result.findings)
+    state.statements += result.statements
+    report.statements_checked += result.statements
+    if result.genesis_name is not None:
+        state.name = result.genesis_name
+    for seq, nonce in result.nonces:
+        first = state.nonces.setdefault(nonce, seq)
+        if first != seq:
+            report.findings.append(
+                Finding(
+                    "statement.nonce-reused",
+                    f"statement nonce {nonce} was already used at seq {first}",
+                    state.info.id,
+                    seq,
+                )
+            )
+    hashes = result.leaf_hashes
+    if len(hashes) != 32 * result.count:
+        state.tree_broken = True
+        return
+    state.entries += result.count
+    report.entries_checked += result.count
+    if state.tree_broken:
+        return
+    leaves = [Hash(hashes[i : i + 32]) for i in range(0, len(hashes), 32)]
+    ids.update(leaves)
+    prefix = bundle.log_prefix(state.info.id)
+    for ref, expected in state.builder.extend(leaves):
+        _compare_tile(source, state, prefix, ref, expected, report)
+    for seq, entry_id, ref_hex in result.refs:
+        target = bytes.fromhex(ref_hex)
+        if target not in ids:
+            unresolved.append((state.info.id, seq, entry_id, target))
+
+
+def _compare_tile(
+    source: bundle.BundleSource,
+    state: _LogState,
+    prefix: str,
+    ref: tiles.TileRef,
+    expected: bytes,
+    report: AuditReport,
+) -> None:
+    name = tiles.tile_path(ref.level, ref.index, ref.width)
+    try:
+        stored = source.read(prefix + name, limit=bundle.LIMITS["tile"])
+    except BundleError:
+        _error(report, state, "tile.missing", f"hash tile {name} is missing from the bundle")
+        return
+    if stored != expected:
+        _error(
+            report,
+            state,
+            "tile.mismatch",
+            f"hash tile {name} differs from the one recomputed from the entries",
+        )
+
+
+def _finish_log(source: bundle.BundleSource, state: _LogState, report: AuditReport) -> None:
+    if state.tree_broken:
+        _error(
+            report,
+            state,
+            "tree.incomplete",
+            "entries are missing or unreadable, so the "
+            "tree cannot be rebuilt and the checkpoint cannot be confirmed",
+        )
+        return
+    prefix = bundle.log_prefix(state.info.id)
+    for ref, expected in state.builder.finish(state.info.size):
+        _compare_tile(source, state, prefix, ref, expected, report)
+    root = state.builder.root()
+    cp = state.checkpoint
+    if cp is not None and cp.size == state.builder.size and cp.root != root:
+        _error(
+            report,
+            state,
+            "tree.root",
+            f"the entries hash to root {root.hex()}, but the checkpoint signs {cp.root.hex()}",
+        )
+    state.nonces.clear()
+
+
+def _check_evidence(
+    source: bundle.BundleSource, states: dict[str, _LogState], report: AuditReport
+) -> None:
+    for name in source.names(bundle.EVIDENCE_PREFIX):
+        report.evidence_checked += 1
+        try:
+            data = source.read(name, limit=bundle.LIMITS["evidence"])
+            item = evidence.Equivocation.from_bytes(data)
+            state = states.get(item.log_id)
+            root_at = _root_at(source, state.info) if state is not None else None
+            verdict = evidence.check_equivocation(item, root_at=root_at)
+        except LedgerError as e:
+            report.findings.append(
+                Finding("evidence.invalid", f"{name} is not valid equivocation evidence: {e}")
+            )
+            continue
+        if verdict.proven:
+            report.findings.append(
+                Finding("equivocation", f"{name}: {verdict.reason}", item.log_id)
+            )
+        else:
+            report.findings.append(
+                Finding(
+                    "equivocation.unproven",
+                    f"{name}: {verdict.reason}",
+                    item.log_id,
+                    severity="notice",
+                )
+            )
+
+
+def _root_at(source: bundle.BundleSource, info: bundle.LogInfo) -> Callable[[int], Hash | None]:
+    """Roots of earlier tree sizes of a bundled log, computed from its hash tiles."""
+    prefix = bundle.log_prefix(info.id)
+
+    def read_tile(ref: tiles.TileRef) -> bytes:
+        name = prefix + tiles.tile_path(ref.level, ref.index, ref.width)
+        return source.read(name, limit=bundle.LIMITS["tile"])
+
+    hash_at = tiles.tile_hash_at(read_tile, info.size)
+
+    def root_at(size: int) -> Hash | None:
+        if size > info.size:
+            return None
+        return merkle.tree_hash(size, hash_at)
+
+    return root_at
+
+
+def _error(report: AuditReport, state: _LogState, rule: str, message: str) -> None:
+    state.errors += 1
+    report.findings.append(Finding(rule, message, state.info.id))

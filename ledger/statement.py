@@ -1,0 +1,247 @@
+"""Signed statements: what a worker or another node signs to consent (DESIGN §4.2).
+
+Owns the `Statement` format, its signature (Ed25519 over `STATEMENT_PREFIX` + canonical
+bytes) and the field formats statements share with entries: UTC times, dotted type names,
+JSON objects with a fixed set of keys. Whether a node accepts a statement (its own log, fresh
+nonce, clock skew) is left to `node/`; what a statement's body means, to `contracts/`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from ledger.canonical import canonicalize
+from ledger.errors import FormatError
+from ledger.keys import (
+    SIGNATURE_SIZE,
+    SigningKey,
+    VerifyingKey,
+    check_party_id,
+    decode_base64,
+    encode_base64,
+)
+from ledger.types import JSON, LogId
+
+__all__ = [
+    "NONCE_MAX_BYTES",
+    "NONCE_MIN_BYTES",
+    "STATEMENT_PREFIX",
+    "STATEMENT_VERSION",
+    "SignedStatement",
+    "Statement",
+    "check_object",
+    "check_time",
+    "check_type_name",
+    "format_time",
+    "parse_time",
+    "sign_statement",
+]
+
+#: Domain separation: the signed message is this prefix followed by the canonical statement.
+STATEMENT_PREFIX = b"rdh/statement/v1\n"
+STATEMENT_VERSION = 1
+#: A nonce is base64url without padding of this many random bytes (at least 128 bits).
+NONCE_MIN_BYTES = 16
+NONCE_MAX_BYTES = 64
+
+# The date is checked by `date`; the time of day by the pattern (no leap seconds).
+_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z")
+_TYPE_NAME = re.compile(r"[a-z][a-z0-9_-]*(?:\.[a-z][a-z0-9_-]*)+")
+_NONCE = re.compile(r"[A-Za-z0-9_-]+")
+_STATEMENT_KEYS = frozenset({"v", "type", "log", "signer", "time", "nonce", "body"})
+_SIGNED_KEYS = frozenset({"statement", "sig"})
+
+
+def parse_time(text: str, *, what: str = "time") -> datetime:
+    """Read a ledger time, exactly `YYYY-MM-DDTHH:MM:SSZ` (UTC), as an aware datetime.
+
+    The fixed width means ledger times also compare correctly as strings.
+    """
+    check_time(text, what=what)
+    return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+
+
+def check_time(value: object, *, what: str = "time") -> str:
+    """Return `value` if it is a ledger time `YYYY-MM-DDTHH:MM:SSZ` of a real date and time."""
+    match = _TIME.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise FormatError(f"{what} must be a UTC time like 2026-11-25T15:04:05Z")
+    if not _is_real_date(match.group(1)):
+        raise FormatError(f"{what} {value} is not a real date")
+    return match.string
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_real_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def format_time(moment: datetime) -> str:
+    """Write an aware datetime as a ledger time in UTC, dropping fractions of a second."""
+    if not isinstance(moment, datetime) or moment.utcoffset() is None:
+        raise FormatError("a ledger time needs a timezone-aware datetime")
+    utc = moment.astimezone(UTC)
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
+        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}Z"
+    )
+
+
+def check_type_name(value: object, *, what: str = "type") -> str:
+    """Return `value` if it is a dotted lowercase type name like `contract.sign`."""
+    if not isinstance(value, str) or not _TYPE_NAME.fullmatch(value):
+        raise FormatError(f"{what} must be a dotted lowercase name like contract.sign")
+    return value
+
+
+def check_object(
+    value: object,
+    *,
+    what: str,
+    required: frozenset[str],
+    optional: frozenset[str] = frozenset(),
+) -> dict[str, JSON]:
+    """Return `value` if it is a dict with every `required` key and no key outside both sets."""
+    if not isinstance(value, dict):
+        raise FormatError(f"{what} must be a JSON object")
+    keys = value.keys()
+    if keys == required or required <= keys <= required | optional:
+        return value
+    missing = sorted(required - keys)
+    if missing:
+        raise FormatError(f"{what} lacks the field {missing[0]!r}")
+    unknown = sorted(str(key) for key in keys - required - optional)
+    raise FormatError(f"{what} has the unknown field {unknown[0]!r}")
+
+
+def _check_version(value: object, what: str) -> None:
+    if type(value) is not int or value != STATEMENT_VERSION:
+        raise FormatError(f"{what} version must be {STATEMENT_VERSION}")
+
+
+def _check_nonce(value: object) -> None:
+    if not isinstance(value, str) or not _NONCE.fullmatch(value):
+        raise FormatError("statement nonce must be base64url without padding")
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as e:
+        raise FormatError("statement nonce is not valid base64url") from e
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != value:
+        raise FormatError("statement nonce is not canonical base64url")
+    if not NONCE_MIN_BYTES <= len(raw) <= NONCE_MAX_BYTES:
+        raise FormatError(f"statement nonce must hold {NONCE_MIN_BYTES} to {NONCE_MAX_BYTES} bytes")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Statement:
+    """A statement before signing. `body` must not be changed after construction."""
+
+    v: int = STATEMENT_VERSION
+    type: str
+    log: LogId
+    signer: VerifyingKey
+    time: str
+    nonce: str
+    body: dict[str, JSON]
+    _bytes: bytes = field(default=b"", init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _check_version(self.v, "statement")
+        check_type_name(self.type, what="statement type")
+        check_party_id(self.log, what="statement log")
+        if not isinstance(self.signer, VerifyingKey):
+            raise FormatError("statement signer must be a VerifyingKey")
+        check_time(self.time, what="statement time")
+        _check_nonce(self.nonce)
+        if not isinstance(self.body, dict):
+            raise FormatError("statement body must be a JSON object")
+        object.__setattr__(self, "_bytes", canonicalize(self.to_dict()))
+
+    def __hash__(self) -> int:
+        return hash(self._bytes)
+
+    @classmethod
+    def from_dict(cls, data: object) -> Statement:
+        """Read a statement from parsed JSON; every field is checked, unknown ones rejected."""
+        fields = check_object(data, what="statement", required=_STATEMENT_KEYS)
+        signer = fields["signer"]
+        if not isinstance(signer, str):
+            raise FormatError("statement signer must be a base64 public key")
+        return cls(
+            v=fields["v"],  # type: ignore[arg-type]
+            type=fields["type"],  # type: ignore[arg-type]
+            log=fields["log"],  # type: ignore[arg-type]
+            signer=VerifyingKey.from_b64(signer),
+            time=fields["time"],  # type: ignore[arg-type]
+            nonce=fields["nonce"],  # type: ignore[arg-type]
+            body=fields["body"],  # type: ignore[arg-type]
+        )
+
+    def to_dict(self) -> dict[str, JSON]:
+        """The statement as JSON values (shares `body`, does not copy it)."""
+        return {
+            "v": self.v,
+            "type": self.type,
+            "log": self.log,
+            "signer": self.signer.to_b64(),
+            "time": self.time,
+            "nonce": self.nonce,
+            "body": self.body,
+        }
+
+    def to_bytes(self) -> bytes:
+        """The canonical (RFC 8785) bytes of `to_dict()`."""
+        return self._bytes
+
+    def signed_message(self) -> bytes:
+        """The exact bytes the signer signs: `STATEMENT_PREFIX` + canonical statement."""
+        return STATEMENT_PREFIX + self._bytes
+
+
+@dataclass(frozen=True, slots=True)
+class SignedStatement:
+    """A statement with its signer's Ed25519 signature (not yet verified)."""
+
+    statement: Statement
+    sig: bytes
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.statement, Statement):
+            raise FormatError("a signed statement needs a Statement")
+        if not isinstance(self.sig, bytes) or len(self.sig) != SIGNATURE_SIZE:
+            raise FormatError(f"a statement signature is {SIGNATURE_SIZE} bytes")
+
+    @classmethod
+    def from_dict(cls, data: object) -> SignedStatement:
+        """Read `{"statement": {...}, "sig": "<base64>"}`; unknown fields are rejected."""
+        fields = check_object(data, what="signed statement", required=_SIGNED_KEYS)
+        sig = decode_base64(fields["sig"], what="statement signature")  # type: ignore[arg-type]
+        return cls(Statement.from_dict(fields["statement"]), sig)
+
+    def to_dict(self) -> dict[str, JSON]:
+        """`{"statement": {...}, "sig": "<base64>"}`."""
+        return {"statement": self.statement.to_dict(), "sig": encode_base64(self.sig)}
+
+    def verify(self) -> None:
+        """Check the signature by the statement's signer; raise VerificationError if it fails."""
+        self.statement.signer.verify(signature=self.sig, data=self.statement.signed_message())
+
+
+def sign_statement(statement: Statement, *, key: SigningKey) -> SignedStatement:
+    """Sign `statement` with `key`, which must be the statement's signer."""
+    if not isinstance(statement, Statement):
+        raise FormatError("only a Statement can be signed")
+    if not isinstance(key, SigningKey):
+        raise FormatError("a statement is signed with a SigningKey")
+    if key.public != statement.signer:
+        raise FormatError("the signing key is not the statement's signer")
+    return SignedStatement(statement, key.sign(statement.signed_message()))

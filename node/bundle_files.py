@@ -1,0 +1,172 @@
+"""Audit bundles on disk: a directory tree or one `.zip` file.
+
+These are the file-backed `ledger.bundle.BundleSource` / `BundleSink` implementations. Names
+inside a bundle are slash-separated and relative; anything that could escape the bundle
+(absolute paths, `..`, backslashes, drive letters) is refused, and every read is bounded by
+the caller's size limit, so a hostile bundle can neither write outside its folder nor blow
+up memory (zip bombs are caught by the limit on the decompressed size).
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+from types import TracebackType
+
+from ledger.errors import BundleError
+
+__all__ = ["DirectoryBundle", "ZipBundle", "open_bundle", "open_bundle_sink"]
+
+
+def _check_name(name: str) -> str:
+    parts = name.split("/")
+    if (
+        not name
+        or name.startswith("/")
+        or "\\" in name
+        or ":" in name
+        or any(part in ("", ".", "..") for part in parts)
+    ):
+        raise BundleError(f"refusing unsafe file name {name!r} in bundle")
+    return name
+
+
+class DirectoryBundle:
+    """A bundle laid out as a directory tree (the tlog-tiles layout, servable as is)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def read(self, name: str, *, limit: int) -> bytes:
+        path = self.root / _check_name(name)
+        try:
+            with path.open("rb") as f:
+                data = f.read(limit + 1)
+        except FileNotFoundError:
+            raise BundleError(f"the bundle has no file {name}") from None
+        except OSError as e:
+            raise BundleError(f"cannot read {name} from the bundle: {e.strerror}") from e
+        if len(data) > limit:
+            raise BundleError(f"bundle file {name} is larger than the {limit}-byte limit")
+        return data
+
+    def exists(self, name: str) -> bool:
+        return (self.root / _check_name(name)).is_file()
+
+    def names(self, prefix: str) -> list[str]:
+        folder = self.root / prefix.rstrip("/")
+        if not folder.is_dir():
+            return []
+        found = []
+        for dirpath, _dirs, files in os.walk(folder):
+            for file in files:
+                rel = Path(dirpath, file).relative_to(self.root).as_posix()
+                found.append(rel)
+        return sorted(found)
+
+    def write(self, name: str, data: bytes) -> None:
+        path = self.root / _check_name(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+    def close(self) -> None:
+        """Nothing to release for a directory."""
+
+
+class ZipBundle:
+    """A bundle stored as one `.zip` file, read or written member by member."""
+
+    def __init__(self, path: Path, mode: str = "r") -> None:
+        self.path = path
+        try:
+            if mode == "r":
+                self._zip = zipfile.ZipFile(path, "r")
+                self._members = {info.filename: info for info in self._zip.infolist()}
+            else:
+                self._zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED)
+                self._members = {}
+        except FileNotFoundError:
+            raise BundleError(f"no such bundle: {path}") from None
+        except (zipfile.BadZipFile, OSError) as e:
+            raise BundleError(f"{path} is not a readable zip file: {e}") from e
+
+    def read(self, name: str, *, limit: int) -> bytes:
+        info = self._members.get(_check_name(name))
+        if info is None:
+            raise BundleError(f"the bundle has no file {name}")
+        if info.file_size > limit:
+            raise BundleError(f"bundle file {name} is larger than the {limit}-byte limit")
+        try:
+            with self._zip.open(info) as f:
+                data = f.read(limit + 1)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+            raise BundleError(f"cannot read {name} from the zip: {e}") from e
+        if len(data) > limit:
+            raise BundleError(f"bundle file {name} is larger than the {limit}-byte limit")
+        return data
+
+    def exists(self, name: str) -> bool:
+        return _check_name(name) in self._members
+
+    def names(self, prefix: str) -> list[str]:
+        return sorted(n for n in self._members if n.startswith(prefix) and not n.endswith("/"))
+
+    def write(self, name: str, data: bytes) -> None:
+        if name in self._members:
+            raise BundleError(f"bundle file {name} written twice")
+        info = zipfile.ZipInfo(_check_name(name), date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        self._zip.writestr(info, data)
+        self._members[name] = info
+
+    def close(self) -> None:
+        self._zip.close()
+
+    def __enter__(self) -> ZipBundle:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_bundle(path: Path) -> DirectoryBundle | ZipBundle:
+    """Open an existing bundle for reading: a directory, or a zip file."""
+    if path.is_dir():
+        if not (path / "manifest.json").is_file():
+            raise BundleError(f"{path} is a directory but has no manifest.json: not a bundle")
+        return DirectoryBundle(path)
+    if not path.exists():
+        raise BundleError(f"no such bundle: {path}")
+    return ZipBundle(path, "r")
+
+
+def open_bundle_sink(path: Path, *, force: bool = False) -> DirectoryBundle | ZipBundle:
+    """Create a new bundle at `path`: a zip if it ends in `.zip`, a directory otherwise."""
+    if path.exists():
+        if not force:
+            raise BundleError(f"{path} already exists (use --force to replace it)")
+        if path.is_dir():
+            _remove_tree(path)
+        else:
+            path.unlink()
+    if path.suffix == ".zip":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return ZipBundle(path, "w")
+    path.mkdir(parents=True)
+    return DirectoryBundle(path)
+
+
+def _remove_tree(path: Path) -> None:
+    if not (path / "manifest.json").is_file() and any(path.iterdir()):
+        raise BundleError(f"{path} is a non-empty directory that is not a bundle; not removing it")
+    for dirpath, _dirs, files in os.walk(path, topdown=False):
+        for file in files:
+            Path(dirpath, file).unlink()
+        Path(dirpath).rmdir()
