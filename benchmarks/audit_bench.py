@@ -15,6 +15,7 @@ Usage:  python benchmarks/audit_bench.py [--entries 1000000] [--logs 10] [--reco
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import json
 import multiprocessing
@@ -68,10 +69,12 @@ def _generate_log(args: tuple[Path, int, int, float]) -> dict[str, object]:
                 log=log_id,
                 signer=worker.public,
                 time=when,
-                nonce=hashlib.sha256(f"{index}/{seq}".encode()).digest()[:16].hex()[:22],
+                nonce=base64.urlsafe_b64encode(_seed(f"nonce/{index}/{seq}")[:16])
+                .rstrip(b"=")
+                .decode(),
                 body={"offer": previous or "0" * 64, "accept": True},
             )
-            signed = (sign_statement(stmt, worker),)
+            signed = (sign_statement(stmt, key=worker),)
         entry = Entry(
             log=log_id,
             seq=seq,
@@ -124,7 +127,7 @@ def _floor_bundle(data: bytes) -> int:
             stmt = signed["statement"]
             key = VerifyingKey.from_b64(stmt["signer"])
             key.verify(
-                signature=__import__("base64").b64decode(signed["sig"]),
+                signature=base64.b64decode(signed["sig"]),
                 data=STATEMENT_PREFIX + canonical.canonicalize(stmt),
             )
         count += 1

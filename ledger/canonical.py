@@ -171,6 +171,20 @@ def canonicalize(value: JSON) -> bytes:
         raise FormatError("a JSON string holds an unpaired surrogate") from e
 
 
+def canonicalize_parsed(value: JSON) -> bytes:
+    """`canonicalize` for a value that `parse` or `parse_canonical` produced.
+
+    Such a value is already known to be ledger JSON, so the validating walk is skipped; the
+    fast encoder's code point key order equals RFC 8785's UTF-16 order unless some character
+    is at or above U+E000, in which case this falls back to `canonicalize`. Only for parsed
+    values: a hand-built value must go through `canonicalize`.
+    """
+    text = _encode(value)
+    if text.isascii() or max(text) < _HIGH_CHAR:
+        return text.encode("utf-8")
+    return canonicalize(value)
+
+
 def _decode_utf8(data: bytes) -> str:
     if not isinstance(data, bytes | bytearray):
         raise FormatError(f"JSON input must be bytes, not {type(data).__name__}")

@@ -108,7 +108,7 @@ class Entry:
         if not isinstance(data, bytes):
             raise FormatError(f"entry bytes must be bytes, not {type(data).__name__}")
         _check_size(data)
-        fields = _fields(parse_canonical(data))
+        fields = _fields(parse_canonical(data), parsed=True)
         # The bytes are canonical, so they are `canonicalize(to_dict())`: skip encoding again.
         entry = object.__new__(cls)
         for name, value in fields.items():
@@ -142,7 +142,7 @@ class Entry:
         return entry_id(self._bytes)
 
 
-def _fields(data: object) -> dict[str, Any]:
+def _fields(data: object, *, parsed: bool = False) -> dict[str, Any]:
     """The constructor arguments for an entry from parsed JSON (values not yet checked)."""
     obj = check_object(data, what="entry", required=_REQUIRED, optional=_OPTIONAL)
     refs = obj["refs"]
@@ -162,7 +162,7 @@ def _fields(data: object) -> dict[str, Any]:
         signed = obj["signed"]
         if not isinstance(signed, list) or not signed:
             raise FormatError("entry signed must be a non-empty JSON array (or left out)")
-        fields["signed"] = tuple(SignedStatement.from_dict(s) for s in signed)
+        fields["signed"] = tuple(SignedStatement.from_dict(s, parsed=parsed) for s in signed)
     return fields
 
 

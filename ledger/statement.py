@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from ledger.canonical import canonicalize
+from ledger.canonical import canonicalize, canonicalize_parsed
 from ledger.errors import FormatError
 from ledger.keys import (
     SIGNATURE_SIZE,
@@ -155,6 +155,10 @@ class Statement:
     _bytes: bytes = field(default=b"", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self._check_fields()
+        object.__setattr__(self, "_bytes", canonicalize(self.to_dict()))
+
+    def _check_fields(self) -> None:
         _check_version(self.v, "statement")
         check_type_name(self.type, what="statement type")
         check_party_id(self.log, what="statement log")
@@ -164,27 +168,40 @@ class Statement:
         _check_nonce(self.nonce)
         if not isinstance(self.body, dict):
             raise FormatError("statement body must be a JSON object")
-        object.__setattr__(self, "_bytes", canonicalize(self.to_dict()))
 
     def __hash__(self) -> int:
         return hash(self._bytes)
 
     @classmethod
-    def from_dict(cls, data: object) -> Statement:
-        """Read a statement from parsed JSON; every field is checked, unknown ones rejected."""
+    def from_dict(cls, data: object, *, parsed: bool = False) -> Statement:
+        """Read a statement from JSON values; every field is checked, unknown ones rejected.
+
+        `parsed=True` promises that `data` came from `ledger.canonical.parse` (or
+        `parse_canonical`), which already validated it as ledger JSON; encoding then skips
+        that validation (the audit's hot path). Anything else must leave it False.
+        """
         fields = check_object(data, what="statement", required=_STATEMENT_KEYS)
         signer = fields["signer"]
         if not isinstance(signer, str):
             raise FormatError("statement signer must be a base64 public key")
-        return cls(
-            v=fields["v"],  # type: ignore[arg-type]
-            type=fields["type"],  # type: ignore[arg-type]
-            log=fields["log"],  # type: ignore[arg-type]
-            signer=VerifyingKey.from_b64(signer),
-            time=fields["time"],  # type: ignore[arg-type]
-            nonce=fields["nonce"],  # type: ignore[arg-type]
-            body=fields["body"],  # type: ignore[arg-type]
-        )
+        values = {
+            "v": fields["v"],
+            "type": fields["type"],
+            "log": fields["log"],
+            "signer": VerifyingKey.from_b64(signer),
+            "time": fields["time"],
+            "nonce": fields["nonce"],
+            "body": fields["body"],
+        }
+        if not parsed:
+            return cls(**values)  # type: ignore[arg-type]
+        statement = object.__new__(cls)
+        for name, value in values.items():
+            object.__setattr__(statement, name, value)
+        statement._check_fields()
+        data_bytes = canonicalize_parsed(fields)  # the same JSON as to_dict(), already parsed
+        object.__setattr__(statement, "_bytes", data_bytes)
+        return statement
 
     def to_dict(self) -> dict[str, JSON]:
         """The statement as JSON values (shares `body`, does not copy it)."""
@@ -221,11 +238,14 @@ class SignedStatement:
             raise FormatError(f"a statement signature is {SIGNATURE_SIZE} bytes")
 
     @classmethod
-    def from_dict(cls, data: object) -> SignedStatement:
-        """Read `{"statement": {...}, "sig": "<base64>"}`; unknown fields are rejected."""
+    def from_dict(cls, data: object, *, parsed: bool = False) -> SignedStatement:
+        """Read `{"statement": {...}, "sig": "<base64>"}`; unknown fields are rejected.
+
+        `parsed` as for `Statement.from_dict`.
+        """
         fields = check_object(data, what="signed statement", required=_SIGNED_KEYS)
         sig = decode_base64(fields["sig"], what="statement signature")  # type: ignore[arg-type]
-        return cls(Statement.from_dict(fields["statement"]), sig)
+        return cls(Statement.from_dict(fields["statement"], parsed=parsed), sig)
 
     def to_dict(self) -> dict[str, JSON]:
         """`{"statement": {...}, "sig": "<base64>"}`."""

@@ -91,6 +91,12 @@ class ZipBundle:
         except (zipfile.BadZipFile, OSError) as e:
             raise BundleError(f"{path} is not a readable zip file: {e}") from e
 
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        """Pickle as a path: a worker process reopens the zip (once per process)."""
+        if self._zip.mode != "r":
+            raise BundleError("a zip bundle being written cannot be shared with other processes")
+        return _reopen_zip, (str(self.path), self._zip.mode)
+
     def read(self, name: str, *, limit: int) -> bytes:
         info = self._members.get(_check_name(name))
         if info is None:
@@ -134,6 +140,17 @@ class ZipBundle:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+_OPEN_ZIPS: dict[str, ZipBundle] = {}
+
+
+def _reopen_zip(path: str, mode: str) -> ZipBundle:
+    """Unpickle a zip bundle: one open `ZipBundle` per process and path."""
+    bundle = _OPEN_ZIPS.get(path)
+    if bundle is None:
+        bundle = _OPEN_ZIPS[path] = ZipBundle(Path(path), mode)
+    return bundle
 
 
 def open_bundle(path: Path) -> DirectoryBundle | ZipBundle:

@@ -1,10 +1,12 @@
 """Checking one entry bundle: the unit of parallel work in an audit.
 
-`check_bundle` takes the raw bytes of one tlog-tiles entry bundle and returns the leaf
-hashes (for the tree check done by the caller), what the cross-entry rules need (statement
-nonces, references) and the findings about each entry: canonical form, fields, own seq and
-log, and every embedded statement's signature. It is a pure, picklable function so the
-caller may run it in other processes.
+`check_bundle` reads one tlog-tiles entry bundle and its level-0 hash tile from the bundle
+source, and checks every entry: canonical form, fields, own seq and log, every embedded
+statement's signature; it recomputes the leaf hashes and compares them with the stored
+level-0 tile. It hands back only what the cross-bundle checks need: the bundle's subtree
+root (or, for the last, partial bundle, its compact range), the leaf hashes (entry ids),
+statement nonces, and references it could not resolve inside the bundle. It is a pure,
+picklable function so the caller may run it in other processes.
 """
 
 from __future__ import annotations
@@ -12,131 +14,145 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from ledger import bundle, tiles
 from ledger.audit.report import Finding
+from ledger.compact import CompactRange
 from ledger.entry import Entry
 from ledger.errors import LedgerError
-from ledger.tiles import decode_entry_bundle
+from ledger.types import Hash
 
 __all__ = ["BundleResult", "BundleTask", "check_bundle"]
 
 
 @dataclass(frozen=True, slots=True)
 class BundleTask:
-    """One entry bundle of one log, starting at leaf index `start` and holding `count` entries."""
+    """Entry bundle number `index` (holding `count` entries) of log `log` in `source`."""
 
+    source: bundle.BundleSource
     log: str
-    start: int
+    index: int
     count: int
-    data: bytes
-    missing: str | None = None
+
+    @property
+    def start(self) -> int:
+        return self.index * tiles.TILE_WIDTH
 
 
 @dataclass(frozen=True, slots=True)
 class BundleResult:
-    """What `check_bundle` learned. `leaf_hashes` is `count` 32-byte hashes, concatenated."""
+    """What `check_bundle` learned about one entry bundle.
+
+    `leaf_hashes` holds `count` 32-byte hashes (empty when the bundle could not be read);
+    `edge` is the bundle's compact range: one hash (its subtree root) for a full bundle.
+    `refs` lists (seq, referenced id) pairs not resolved within the bundle itself.
+    """
 
     log: str
     start: int
     count: int
     leaf_hashes: bytes
+    edge: tuple[Hash, ...]
     findings: tuple[Finding, ...]
     statements: int
     nonces: tuple[tuple[int, str], ...]
-    refs: tuple[tuple[int, str, str], ...]
+    refs: tuple[tuple[int, bytes], ...]
     genesis_name: str | None = None
 
 
 def check_bundle(task: BundleTask) -> BundleResult:
-    """Check every entry of one bundle; never raises for bad data (it becomes a finding)."""
-    findings: list[Finding] = []
-    if task.missing is not None:
-        findings.append(Finding("bundle.missing", task.missing, task.log, task.start))
-        return BundleResult(task.log, task.start, task.count, b"", tuple(findings), 0, (), ())
+    """Check every entry of one bundle; bad data becomes findings, never exceptions."""
+    log, start, count = task.log, task.start, task.count
+    prefix = bundle.log_prefix(log)
     try:
-        entries = decode_entry_bundle(task.data, task.count)
-    except LedgerError as e:
-        findings.append(
-            Finding(
-                rule="bundle.format",
-                log=task.log,
-                seq=task.start,
-                message=f"the entry bundle starting at seq {task.start} cannot be read: {e}",
-            )
+        data = task.source.read(
+            prefix + tiles.entries_path(task.index, count), limit=bundle.LIMITS["entries"]
         )
-        return BundleResult(task.log, task.start, task.count, b"", tuple(findings), 0, (), ())
+        entries = tiles.decode_entry_bundle(data, count)
+    except LedgerError as e:
+        finding = Finding(
+            "bundle.unreadable",
+            f"the entry bundle for seq {start} to {start + count - 1} cannot be used: {e}",
+            log,
+            start,
+        )
+        return BundleResult(log, start, count, b"", (), (finding,), 0, (), ())
 
-    hashes = bytearray()
+    findings: list[Finding] = []
+    leaves: list[bytes] = []
     nonces: list[tuple[int, str]] = []
-    refs: list[tuple[int, str, str]] = []
+    refs: list[tuple[int, str]] = []
     statements = 0
     genesis_name: str | None = None
     sha256 = hashlib.sha256
-    for offset, data in enumerate(entries):
-        seq = task.start + offset
-        digest = sha256(b"\x00" + data).digest()
-        hashes += digest
-        entry_id = digest.hex()
+    for offset, raw in enumerate(entries):
+        seq = start + offset
+        digest = sha256(b"\x00" + raw).digest()
+        leaves.append(digest)
         try:
-            entry = Entry.from_bytes(data)
+            entry = Entry.from_bytes(raw)
         except LedgerError as e:
-            findings.append(Finding("entry.format", str(e), task.log, seq, entry_id))
+            findings.append(Finding("entry.format", str(e), log, seq, digest.hex()))
             continue
         if entry.seq != seq:
-            findings.append(
-                Finding(
-                    "entry.seq",
-                    f"the entry says seq {entry.seq} but is leaf {seq}",
-                    task.log,
-                    seq,
-                    entry_id,
-                )
-            )
-        if entry.log != task.log:
-            findings.append(
-                Finding(
-                    "entry.log",
-                    f"the entry claims log {entry.log}, not the log holding it",
-                    task.log,
-                    seq,
-                    entry_id,
-                )
-            )
-        if seq == 0:
-            genesis_name = _genesis_name(entry)
-        refs.extend((seq, entry_id, ref) for ref in entry.refs)
+            message = f"the entry says seq {entry.seq} but is leaf {seq} of the log"
+            findings.append(Finding("entry.seq", message, log, seq, digest.hex()))
+        if entry.log != log:
+            message = f"the entry claims log {entry.log}, not the log that holds it"
+            findings.append(Finding("entry.log", message, log, seq, digest.hex()))
+        if seq == 0 and entry.type == "log.genesis":
+            name = entry.body.get("name")
+            genesis_name = name if isinstance(name, str) else None
+        refs.extend((seq, ref) for ref in entry.refs)
         for signed in entry.signed:
             statements += 1
             nonces.append((seq, signed.statement.nonce))
             try:
                 signed.verify()
             except LedgerError as e:
-                findings.append(Finding("statement.signature", str(e), task.log, seq, entry_id))
-            if signed.statement.log != entry.log:
-                findings.append(
-                    Finding(
-                        "statement.log",
-                        "an embedded statement is addressed to log "
-                        f"{signed.statement.log}, not the log that recorded it",
-                        task.log,
-                        seq,
-                        entry_id,
-                    )
+                findings.append(Finding("statement.signature", str(e), log, seq, digest.hex()))
+            if signed.statement.log != log:
+                message = (
+                    f"an embedded statement is addressed to log {signed.statement.log}, "
+                    "not the log that recorded it"
                 )
+                findings.append(Finding("statement.log", message, log, seq, digest.hex()))
+
+    hashes = b"".join(leaves)
+    _compare_level0(task, prefix, hashes, findings)
+    edge = CompactRange()
+    edge.extend(Hash(h) for h in leaves)
+    local = {h.hex() for h in leaves}
+    outside = tuple((seq, bytes.fromhex(ref)) for seq, ref in refs if ref not in local)
     return BundleResult(
-        log=task.log,
-        start=task.start,
-        count=task.count,
-        leaf_hashes=bytes(hashes),
+        log=log,
+        start=start,
+        count=count,
+        leaf_hashes=hashes,
+        edge=edge.hashes,
         findings=tuple(findings),
         statements=statements,
         nonces=tuple(nonces),
-        refs=tuple(refs),
+        refs=outside,
         genesis_name=genesis_name,
     )
 
 
-def _genesis_name(entry: Entry) -> str | None:
-    if entry.type != "log.genesis":
-        return None
-    name = entry.body.get("name")
-    return name if isinstance(name, str) else None
+def _compare_level0(task: BundleTask, prefix: str, hashes: bytes, findings: list[Finding]) -> None:
+    """The level-0 hash tile of a bundle is exactly its leaf hashes, concatenated."""
+    name = tiles.tile_path(0, task.index, task.count)
+    try:
+        stored = task.source.read(prefix + name, limit=bundle.LIMITS["tile"])
+    except LedgerError:
+        findings.append(
+            Finding("tile.missing", f"hash tile {name} is missing from the bundle", task.log)
+        )
+        return
+    if stored != hashes:
+        findings.append(
+            Finding(
+                "tile.mismatch",
+                f"hash tile {name} differs from the leaf hashes of the entries",
+                task.log,
+                task.start,
+            )
+        )

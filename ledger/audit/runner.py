@@ -24,6 +24,7 @@ from ledger import bundle, evidence, merkle, tiles
 from ledger.audit.entries import BundleResult, BundleTask, check_bundle
 from ledger.audit.report import AuditReport, Finding, LogSummary
 from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.compact import CompactRange
 from ledger.errors import BundleError, LedgerError
 from ledger.keys import party_id
 from ledger.note import NoteVerifier
@@ -40,14 +41,18 @@ Progress = Callable[[int, int], None]
 
 @dataclass(slots=True)
 class _LogState:
+    """Per-log progress. Full entry bundles arrive as one subtree hash each: they are the
+    leaves of `bundles`, whose tiles at level L are the log's tiles at level L + 1."""
+
     info: bundle.LogInfo
     checkpoint: Checkpoint | None = None
     cosigned_by: tuple[str, ...] = ()
-    builder: tiles.TileBuilder = field(default_factory=tiles.TileBuilder)
+    bundles: tiles.TileBuilder = field(default_factory=tiles.TileBuilder)
+    bundle_range: CompactRange = field(default_factory=CompactRange)
+    tail: tuple[Hash, ...] = ()
     nonces: dict[str, int] = field(default_factory=dict)
     entries: int = 0
     statements: int = 0
-    errors: int = 0
     tree_broken: bool = False
     name: str | None = None
 
@@ -73,7 +78,7 @@ def audit(
     done = 0
     ids: set[bytes] = set()
     unresolved: list[tuple[str, int, str, bytes]] = []
-    for result in mapper(check_bundle, _tasks(source, manifest, report)):
+    for result in mapper(check_bundle, _tasks(source, manifest)):
         state = states[result.log]
         _absorb(source, state, result, report, ids, unresolved)
         done += result.count
@@ -170,19 +175,10 @@ def _check_checkpoint(
             state.cosigned_by = tuple(sorted(set(state.cosigned_by) | set(verified.cosigned_by)))
 
 
-def _tasks(
-    source: bundle.BundleSource, manifest: bundle.Manifest, report: AuditReport
-) -> Iterator[BundleTask]:
+def _tasks(source: bundle.BundleSource, manifest: bundle.Manifest) -> Iterator[BundleTask]:
     for info in manifest.logs:
         for ref in tiles.entry_bundles_for_size(info.size):
-            start = ref.index * tiles.TILE_WIDTH
-            name = bundle.log_prefix(info.id) + tiles.entries_path(ref.index, ref.width)
-            try:
-                data = source.read(name, limit=bundle.LIMITS["entries"])
-            except BundleError as e:
-                yield BundleTask(info.id, start, ref.width, b"", missing=str(e))
-            else:
-                yield BundleTask(info.id, start, ref.width, data)
+            yield BundleTask(source, info.id, ref.index, ref.width)
 
 
 def _absorb(
@@ -210,22 +206,24 @@ def _absorb(
                 )
             )
     hashes = result.leaf_hashes
-    if len(hashes) != 32 * result.count:
+    if not hashes:
         state.tree_broken = True
         return
     state.entries += result.count
     report.entries_checked += result.count
-    if state.tree_broken:
-        return
-    leaves = [Hash(hashes[i : i + 32]) for i in range(0, len(hashes), 32)]
-    ids.update(leaves)
-    prefix = bundle.log_prefix(state.info.id)
-    for ref, expected in state.builder.extend(leaves):
-        _compare_tile(source, state, prefix, ref, expected, report)
-    for seq, entry_id, ref_hex in result.refs:
-        target = bytes.fromhex(ref_hex)
+    ids.update(hashes[i : i + 32] for i in range(0, len(hashes), 32))
+    for seq, target in result.refs:
         if target not in ids:
-            unresolved.append((state.info.id, seq, entry_id, target))
+            offset = (seq - result.start) * 32
+            unresolved.append((state.info.id, seq, hashes[offset : offset + 32].hex(), target))
+    if result.count < tiles.TILE_WIDTH:
+        state.tail = result.edge
+        return
+    subtree = result.edge[0]
+    state.bundle_range.append(subtree)
+    prefix = bundle.log_prefix(state.info.id)
+    for ref, expected in state.bundles.append(subtree):
+        _compare_tile(source, state, prefix, ref, expected, report)
 
 
 def _compare_tile(
@@ -236,7 +234,8 @@ def _compare_tile(
     expected: bytes,
     report: AuditReport,
 ) -> None:
-    name = tiles.tile_path(ref.level, ref.index, ref.width)
+    """Compare a tile of `state.bundles` (level L) with the log's stored tile at level L+1."""
+    name = tiles.tile_path(ref.level + 1, ref.index, ref.width)
     try:
         stored = source.read(prefix + name, limit=bundle.LIMITS["tile"])
     except BundleError:
@@ -252,28 +251,30 @@ def _compare_tile(
 
 
 def _finish_log(source: bundle.BundleSource, state: _LogState, report: AuditReport) -> None:
+    state.nonces.clear()
     if state.tree_broken:
         _error(
             report,
             state,
             "tree.incomplete",
-            "entries are missing or unreadable, so the "
-            "tree cannot be rebuilt and the checkpoint cannot be confirmed",
+            "entries are missing or unreadable, so the tree cannot be rebuilt and the "
+            "checkpoint cannot be confirmed",
         )
         return
     prefix = bundle.log_prefix(state.info.id)
-    for ref, expected in state.builder.finish(state.info.size):
+    for ref, expected in state.bundles.finish():
         _compare_tile(source, state, prefix, ref, expected, report)
-    root = state.builder.root()
+    size = state.entries
+    edge = state.bundle_range.hashes + state.tail
+    root = CompactRange.from_hashes(size, edge).root()
     cp = state.checkpoint
-    if cp is not None and cp.size == state.builder.size and cp.root != root:
+    if cp is not None and cp.size == size and cp.root != root:
         _error(
             report,
             state,
             "tree.root",
             f"the entries hash to root {root.hex()}, but the checkpoint signs {cp.root.hex()}",
         )
-    state.nonces.clear()
 
 
 def _check_evidence(
@@ -326,5 +327,4 @@ def _root_at(source: bundle.BundleSource, info: bundle.LogInfo) -> Callable[[int
 
 
 def _error(report: AuditReport, state: _LogState, rule: str, message: str) -> None:
-    state.errors += 1
     report.findings.append(Finding(rule, message, state.info.id))
