@@ -71,7 +71,7 @@ class Equivocation:
                 raise FormatError("evidence: the third and fourth lines must be 'note <base64>'")
             try:
                 notes.append(base64.b64decode(line[5:], validate=True))
-            except binascii.Error as e:
+            except (binascii.Error, ValueError) as e:  # ValueError: non-ASCII text
                 raise FormatError("evidence: a note is not valid base64") from e
         NoteVerifier.from_vkey(lines[1][5:])
         return cls(vkey=lines[1][5:], first=notes[0], second=notes[1])

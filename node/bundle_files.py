@@ -40,6 +40,15 @@ class DirectoryBundle:
 
     def read(self, name: str, *, limit: int) -> bytes:
         path = self.root / _check_name(name)
+        # A hostile directory may hold a symlink out of the bundle, or a FIFO that blocks.
+        try:
+            inside = path.resolve().is_relative_to(self.root.resolve())
+        except (OSError, RuntimeError) as e:  # RuntimeError: a symlink loop (Python 3.11)
+            raise BundleError(f"cannot read {name} from the bundle: {e}") from e
+        if not inside:
+            raise BundleError(f"bundle file {name} links to outside the bundle")
+        if path.exists() and not path.is_file():
+            raise BundleError(f"bundle file {name} is not a regular file")
         try:
             with path.open("rb") as f:
                 data = f.read(limit + 1)
@@ -82,7 +91,12 @@ class ZipBundle:
         try:
             if mode == "r":
                 self._zip = zipfile.ZipFile(path, "r")
-                self._members = {info.filename: info for info in self._zip.infolist()}
+                infos = self._zip.infolist()
+                self._members = {info.filename: info for info in infos}
+                if len(self._members) != len(infos):
+                    self._zip.close()
+                    # Which copy counts would depend on the unzip tool: refuse to choose.
+                    raise BundleError(f"{path} holds two files with the same name")
             else:
                 self._zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED)
                 self._members = {}

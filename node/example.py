@@ -15,7 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from contracts.allocation import Tier, basis_amount, waterfall
+from contracts.money import Money
 from ledger import bundle
+from ledger.entry import Entry
 from ledger.keys import SigningKey
 from ledger.memlog import MemoryLog, Witness
 from ledger.policy import Policy
@@ -94,93 +97,14 @@ def build_example(sink: bundle.BundleSink, *, now: datetime | None = None) -> Ex
     for log in logs:
         for other in logs:
             if other is not log:
-                log.append(type="log.follow", time=clock.tick(3), body={"log": other.log_id})
-    for n, (log, worker, (wname, engagement, skills)) in enumerate(
-        zip(logs * 2, workers, WORKERS, strict=False)
-    ):
-        when = clock.tick()
-        body: dict[str, JSON] = {"engagement": engagement, "display_name": wname}
-        log.append(
-            type="member.enroll",
-            time=when,
-            body={"worker": worker.public.party_id, **body},
-            signed=_consent(log, worker, "member.enroll", when, body),
-        )
-        statements += 1
-        task = log.append(
-            type="task.publish",
-            time=clock.tick(),
-            body={
-                "title": f"{skills[0].replace('-', ' ').title()} for the spring range #{n + 1}",
-                "skills": list(skills),
-                "reward": {"amount": f"{250 + 75 * n}.00", "currency": "EUR"},
-                "deadline": format_time(now + timedelta(days=14 + n)),
-                "slots": 1,
-                "executor": "agent" if engagement == "agent" else "human",
-                "claim_mode": "offer",
-            },
-        )
-        when = clock.tick()
-        apply_body: dict[str, JSON] = {"task": task.id, "note": "Available this month."}
-        applied = log.append(
-            type="task.apply",
-            time=when,
-            refs=[task.id],
-            body={"worker": worker.public.party_id, **apply_body},
-            signed=_consent(log, worker, "task.apply", when, apply_body),
-        )
-        offer = log.append(
-            type="contract.offer",
-            time=clock.tick(),
-            refs=[task.id, applied.id],
-            body={
-                "task": task.id,
-                "worker": worker.public.party_id,
-                "reward": {"amount": f"{250 + 75 * n}.00", "currency": "EUR"},
-            },
-        )
-        when = clock.tick()
-        signed = log.append(
-            type="contract.sign",
-            time=when,
-            refs=[offer.id],
-            body={"offer": offer.id},
-            signed=_consent(log, worker, "contract.sign", when, {"offer": offer.id}),
-        )
-        when = clock.tick(600)
-        deliverable: dict[str, JSON] = {
-            "contract": signed.id,
-            "uri": f"https://files.example/{n}",
-            "sha256": task.id,
-        }
-        submitted = log.append(
-            type="work.submit",
-            time=when,
-            refs=[signed.id],
-            body=deliverable,
-            signed=_consent(log, worker, "work.submit", when, deliverable),
-        )
-        accepted = log.append(
-            type="work.accept",
-            time=clock.tick(),
-            refs=[submitted.id],
-            body={"contract": signed.id, "rating": 4 + n % 2, "feedback": "Clear and on time."},
-        )
-        paid = log.append(
-            type="payment.record",
-            time=clock.tick(),
-            refs=[accepted.id],
-            body={"contract": signed.id, "amount": f"{250 + 75 * n}.00", "currency": "EUR"},
-        )
-        when = clock.tick()
-        log.append(
-            type="payment.confirm",
-            time=when,
-            refs=[paid.id],
-            body={"payment": paid.id},
-            signed=_consent(log, worker, "payment.confirm", when, {"payment": paid.id}),
-        )
-        statements += 4
+                log.append(
+                    type="log.follow",
+                    time=clock.tick(3),
+                    body={"log": other.log_id, "relation": "partner"},
+                )
+    for n, (log, worker, story) in enumerate(zip(logs * 2, workers, WORKERS, strict=False)):
+        statements += _worker_story(log, worker, story, n, clock, now)
+    statements += _share_story(logs[0], logs[1], clock, now)
     witnesses = [
         Witness(name=f"rdh-witness/{log.log_id[:16]}", key=SigningKey.from_seed(os.urandom(32)))
         for log in logs
@@ -201,6 +125,159 @@ def build_example(sink: bundle.BundleSink, *, now: datetime | None = None) -> Ex
     sink.write(bundle.MANIFEST, manifest.to_bytes())
     sink.write(bundle.POLICY, policy.to_bytes())
     return ExampleEcosystem(manifest=manifest, names=names, statements=statements)
+
+
+def _signed(
+    log: MemoryLog,
+    clock: _Clock,
+    kind: str,
+    body: dict[str, JSON],
+    signers: Sequence[SigningKey] = (),
+    refs: Sequence[str] = (),
+    minutes: int = 37,
+) -> Entry:
+    """Append an entry with statements of `signers` over exactly its type and body."""
+    when = clock.tick(minutes)
+    signed = [s for key in signers for s in _consent(log, key, kind, when, body)]
+    return log.append(type=kind, time=when, refs=refs, body=body, signed=signed)
+
+
+def _worker_story(
+    log: MemoryLog,
+    worker: SigningKey,
+    story: tuple[str, str, list[str]],
+    n: int,
+    clock: _Clock,
+    now: datetime,
+) -> int:
+    """Enroll, publish, apply, offer, sign, submit, accept, pay, confirm, attest."""
+    wname, engagement, skills = story
+    wid = worker.public.party_id
+    reward: dict[str, JSON] = {"amount": f"{250 + 75 * n}.00", "currency": "EUR"}
+    enroll: dict[str, JSON] = {"worker": wid, "engagement": engagement, "display_name": wname}
+    _signed(log, clock, "member.enroll", enroll, [worker])
+    task = _signed(
+        log,
+        clock,
+        "task.publish",
+        {
+            "title": f"{skills[0].replace('-', ' ').title()} for the spring range #{n + 1}",
+            "description": "Part of the spring product range.",
+            "skills": list(skills),
+            "reward": reward,
+            "deadline": format_time(now + timedelta(days=14 + n)),
+            "slots": 1,
+            "engagements": [engagement],
+            "executor": "agent" if engagement == "agent" else "human",
+            "claim_mode": "offer",
+        },
+    )
+    apply: dict[str, JSON] = {"task": task.id, "worker": wid, "note": "Available this month."}
+    applied = _signed(log, clock, "task.apply", apply, [worker], refs=[task.id])
+    offer = _signed(
+        log,
+        clock,
+        "contract.offer",
+        {
+            "task": task.id,
+            "worker": wid,
+            "reward": reward,
+            "deadline": format_time(now + timedelta(days=10)),
+        },
+        refs=[task.id, applied.id],
+    )
+    contract = offer.id
+    signed = _signed(log, clock, "contract.sign", {"offer": contract}, [worker], refs=[contract])
+    deliverable: dict[str, JSON] = {
+        "contract": contract,
+        "milestone": None,
+        "uri": f"https://files.example/{n}",
+        "sha256": task.id,
+    }
+    _signed(
+        log, clock, "work.submit", deliverable, [worker], refs=[contract, signed.id], minutes=600
+    )
+    accept: dict[str, JSON] = {
+        "contract": contract,
+        "milestone": None,
+        "rating": 4 + n % 2,
+        "feedback": "Clear and on time.",
+    }
+    _signed(log, clock, "work.accept", accept, refs=[contract])
+    pay: dict[str, JSON] = {"contract": contract, "milestone": None, "amount": reward}
+    paid = _signed(log, clock, "payment.record", pay, refs=[contract])
+    _signed(log, clock, "payment.confirm", {"payment": paid.id}, [worker], refs=[paid.id])
+    attest: dict[str, JSON] = {"worker": wid, "skill": skills[0], "evidence": [contract]}
+    _signed(log, clock, "skill.attest", attest, refs=[contract])
+    return 5
+
+
+def _share_story(lake: MemoryLog, harbour: MemoryLog, clock: _Clock, now: datetime) -> int:
+    """Two communities share value added: 70/30 up to 5,000.00 a month, 50/50 above."""
+    parties: list[JSON] = [lake.log_id, harbour.log_id]
+    tiers = [Tier(up_to=500000, weights=(7000, 3000)), Tier(up_to=None, weights=(5000, 5000))]
+    proposal = _signed(
+        lake,
+        clock,
+        "share.propose",
+        {
+            "parties": parties,
+            "currency": "EUR",
+            "basis": "value-added",
+            "period": "monthly",
+            "tiers": [
+                {"up_to": "5000.00", "weights": [7000, 3000]},
+                {"up_to": None, "weights": [5000, 5000]},
+            ],
+        },
+    )
+    keys = [lake.key, harbour.key]
+    body: dict[str, JSON] = {"proposal": proposal.id}
+    agreement = _signed(lake, clock, "share.activate", body, keys, refs=[proposal.id]).id
+    period = format_time(now - timedelta(days=32))[:7]
+    reports = []
+    for log, revenue, costs in ((lake, 612000, 188050), (harbour, 254000, 91075)):
+        report: dict[str, JSON] = {
+            "agreement": agreement,
+            "period": period,
+            "revenue": Money.from_minor(revenue, "EUR").to_dict(),  # type: ignore[dict-item]
+            "costs": Money.from_minor(costs, "EUR").to_dict(),  # type: ignore[dict-item]
+        }
+        reports.append(
+            (_signed(log, clock, "share.revenue", report, refs=[agreement]), revenue, costs)
+        )
+    amount = basis_amount(
+        basis="value-added",
+        revenue=sum(r for _, r, _ in reports),
+        costs=sum(c for _, _, c in reports),
+    )
+    split = waterfall(amount, tiers)
+    payouts: list[JSON] = [
+        {"party": party, "amount": Money.from_minor(total, "EUR").to_dict()}  # type: ignore[dict-item]
+        for party, total in zip(parties, split.totals, strict=True)
+    ]
+    revenue_ids: list[JSON] = [entry.id for entry, _, _ in reports]
+    settle = _signed(
+        lake,
+        clock,
+        "share.settle",
+        {
+            "agreement": agreement,
+            "period": period,
+            "revenue": revenue_ids,
+            "basis_amount": Money.from_minor(amount, "EUR").to_dict(),  # type: ignore[dict-item]
+            "payouts": payouts,
+        },
+        refs=[agreement, *(str(r) for r in revenue_ids)],
+    )
+    pay: dict[str, JSON] = {
+        "settlement": settle.id,
+        "party": harbour.log_id,
+        "amount": Money.from_minor(split.totals[1], "EUR").to_dict(),  # type: ignore[dict-item]
+    }
+    paid = _signed(lake, clock, "payment.record", pay, refs=[settle.id])
+    _signed(lake, clock, "payment.confirm", {"payment": paid.id}, [harbour.key], refs=[paid.id])
+    return 3
 
 
 def _policy_text(logs: Sequence[MemoryLog], witnesses: Sequence[Witness]) -> str:

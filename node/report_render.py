@@ -23,25 +23,33 @@ def _verdict(report: AuditReport) -> str:
     return f"FAILED: {len(report.errors)} finding(s); see above."
 
 
+def _plain(text: str) -> str:
+    """`text` with non-printable characters escaped: strings from a bundle are hostile, and
+    must not forge report lines or send terminal escape sequences."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def render_text(report: AuditReport, manifest: Manifest, source: str) -> str:
     """Human-readable report (one finding per line)."""
     when = f" at {manifest.exported_at}" if manifest.exported_at else ""
     lines = [
-        f"Bundle {source}: {manifest.format}, exported by {manifest.exporter}{when}",
+        _plain(f"Bundle {source}: {manifest.format}, exported by {manifest.exporter}{when}"),
         "Policy: "
         + ("checked" if report.policy_checked else "none given (cosignatures not required)"),
         "",
         f"{'log':<18} {'name':<24} {'size':>9} {'statements':>10} {'witnesses':>9} errors",
     ]
     for s in report.logs:
-        name = (s.name or "-")[:24]
+        name = _plain(s.name or "-")[:24]
         lines.append(
             f"{s.log[:16]:<18} {name:<24} {s.size:>9} {s.statements_checked:>10} "
             f"{len(s.cosigned_by):>9} {s.errors}"
         )
     if report.findings:
         lines.append("")
-        lines.extend(f.to_text() for f in report.findings)
+        lines.extend(_plain(f.to_text()) for f in report.findings)
     lines += ["", _verdict(report)]
     return "\n".join(lines)
 

@@ -142,10 +142,8 @@ def _compare_level0(task: BundleTask, prefix: str, hashes: bytes, findings: list
     name = tiles.tile_path(0, task.index, task.count)
     try:
         stored = task.source.read(prefix + name, limit=bundle.LIMITS["tile"])
-    except LedgerError:
-        findings.append(
-            Finding("tile.missing", f"hash tile {name} is missing from the bundle", task.log)
-        )
+    except LedgerError as e:
+        findings.append(Finding("tile.missing", f"hash tile {name} cannot be read: {e}", task.log))
         return
     if stored != hashes:
         findings.append(

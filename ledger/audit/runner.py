@@ -78,9 +78,10 @@ def audit(
     done = 0
     ids: set[bytes] = set()
     unresolved: list[tuple[str, int, str, bytes]] = []
-    for result in mapper(check_bundle, _tasks(source, manifest)):
+    for result in mapper(check_bundle, _tasks(source, manifest, states)):
         state = states[result.log]
-        _absorb(source, state, result, report, ids, unresolved)
+        if not state.tree_broken:  # the same report whatever the mapper had in flight
+            _absorb(source, state, result, report, ids, unresolved)
         done += result.count
         if progress is not None:
             progress(done, total)
@@ -175,10 +176,18 @@ def _check_checkpoint(
             state.cosigned_by = tuple(sorted(set(state.cosigned_by) | set(verified.cosigned_by)))
 
 
-def _tasks(source: bundle.BundleSource, manifest: bundle.Manifest) -> Iterator[BundleTask]:
+def _tasks(
+    source: bundle.BundleSource, manifest: bundle.Manifest, states: dict[str, _LogState]
+) -> Iterator[BundleTask]:
+    """The entry bundles of every log, lazily. A log's bundles stop at its first unusable one,
+    so a manifest that lists a huge size costs nothing (its first bundle is missing)."""
     for info in manifest.logs:
-        for ref in tiles.entry_bundles_for_size(info.size):
-            yield BundleTask(source, info.id, ref.index, ref.width)
+        state = states[info.id]
+        full, rest = divmod(info.size, tiles.TILE_WIDTH)
+        for index in range(full + (1 if rest else 0)):
+            if state.tree_broken:
+                break
+            yield BundleTask(source, info.id, index, tiles.TILE_WIDTH if index < full else rest)
 
 
 def _absorb(
@@ -194,18 +203,22 @@ def _absorb(
     report.statements_checked += result.statements
     if result.genesis_name is not None:
         state.name = result.genesis_name
-    for seq, nonce in result.nonces:
-        first = state.nonces.setdefault(nonce, seq)
-        if first != seq:
-            report.findings.append(
-                Finding(
-                    "statement.nonce-reused",
-                    f"statement nonce {nonce} was already used at seq {first}",
-                    state.info.id,
-                    seq,
-                )
-            )
     hashes = result.leaf_hashes
+    for seq, nonce in result.nonces:
+        first = state.nonces.get(nonce)
+        if first is None:
+            state.nonces[nonce] = seq
+            continue
+        offset = (seq - result.start) * 32
+        report.findings.append(
+            Finding(
+                "statement.nonce-reused",
+                f"statement nonce {nonce} was already used at seq {first}",
+                state.info.id,
+                seq,
+                hashes[offset : offset + 32].hex() or None,
+            )
+        )
     if not hashes:
         state.tree_broken = True
         return
@@ -238,8 +251,8 @@ def _compare_tile(
     name = tiles.tile_path(ref.level + 1, ref.index, ref.width)
     try:
         stored = source.read(prefix + name, limit=bundle.LIMITS["tile"])
-    except BundleError:
-        _error(report, state, "tile.missing", f"hash tile {name} is missing from the bundle")
+    except BundleError as e:
+        _error(report, state, "tile.missing", f"hash tile {name} cannot be read: {e}")
         return
     if stored != expected:
         _error(
@@ -258,7 +271,7 @@ def _finish_log(source: bundle.BundleSource, state: _LogState, report: AuditRepo
             state,
             "tree.incomplete",
             "entries are missing or unreadable, so the tree cannot be rebuilt and the "
-            "checkpoint cannot be confirmed",
+            "checkpoint cannot be confirmed (later entries of this log were not checked)",
         )
         return
     prefix = bundle.log_prefix(state.info.id)
@@ -282,6 +295,7 @@ def _check_evidence(
 ) -> None:
     for name in source.names(bundle.EVIDENCE_PREFIX):
         report.evidence_checked += 1
+        item: evidence.Equivocation | None = None
         try:
             data = source.read(name, limit=bundle.LIMITS["evidence"])
             item = evidence.Equivocation.from_bytes(data)
@@ -289,8 +303,14 @@ def _check_evidence(
             root_at = _root_at(source, state.info) if state is not None else None
             verdict = evidence.check_equivocation(item, root_at=root_at)
         except LedgerError as e:
+            # Evidence that proves nothing says nothing about the logs: a notice, not an error.
             report.findings.append(
-                Finding("evidence.invalid", f"{name} is not valid equivocation evidence: {e}")
+                Finding(
+                    "evidence.invalid",
+                    f"{name} is not valid equivocation evidence: {e}",
+                    item.log_id if item is not None else None,
+                    severity="notice",
+                )
             )
             continue
         if verdict.proven:
