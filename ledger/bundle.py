@@ -17,6 +17,7 @@ from typing import Protocol
 from ledger import canonical, tiles
 from ledger.entry import MAX_ENTRY_BYTES
 from ledger.errors import BundleError, FormatError
+from ledger.statement import check_time
 from ledger.types import Hash, LogId
 
 __all__ = [
@@ -120,6 +121,8 @@ class Manifest:
     format: str = FORMAT
 
     def __post_init__(self) -> None:
+        if self.exported_at is not None:
+            check_time(self.exported_at, what="manifest: 'exported_at'")
         if self.format != FORMAT:
             raise FormatError(f"manifest: unsupported format {self.format!r} (expected {FORMAT})")
         ids = [log.id for log in self.logs]
@@ -138,7 +141,7 @@ class Manifest:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Manifest:
-        value = canonical.parse(data)
+        value = canonical.parse_canonical(data)
         if not isinstance(value, dict):
             raise FormatError("manifest: not a JSON object")
         known = {"format", "exporter", "logs", "exported_at"}
@@ -151,7 +154,7 @@ class Manifest:
         if not isinstance(logs, list):
             raise FormatError("manifest: 'logs' must be a list")
         if exported_at is not None and not isinstance(exported_at, str):
-            raise FormatError("manifest: 'exported_at' must be a string")
+            raise FormatError("manifest: 'exported_at' must be a time string")
         return cls(
             format=fmt,
             exporter=exporter,

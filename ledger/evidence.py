@@ -16,14 +16,12 @@ does not match it. Anything else cannot be decided offline and is reported as un
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.errors import FormatError, VerificationError
-from ledger.keys import party_id
+from ledger.keys import decode_base64, encode_base64, party_id
 from ledger.note import NoteVerifier
 from ledger.types import Hash, LogId, PartyId
 
@@ -49,8 +47,8 @@ class Equivocation:
         lines = [
             HEADER,
             f"vkey {self.vkey}",
-            "note " + base64.b64encode(self.first).decode(),
-            "note " + base64.b64encode(self.second).decode(),
+            "note " + encode_base64(self.first),
+            "note " + encode_base64(self.second),
         ]
         return ("\n".join(lines) + "\n").encode()
 
@@ -69,11 +67,11 @@ class Equivocation:
         for line in lines[2:4]:
             if not line.startswith("note "):
                 raise FormatError("evidence: the third and fourth lines must be 'note <base64>'")
-            try:
-                notes.append(base64.b64decode(line[5:], validate=True))
-            except (binascii.Error, ValueError) as e:  # ValueError: non-ASCII text
-                raise FormatError("evidence: a note is not valid base64") from e
-        NoteVerifier.from_vkey(lines[1][5:])
+            notes.append(decode_base64(line[5:], what="evidence note"))
+        verifier = NoteVerifier.from_vkey(lines[1][5:])
+        expected = f"rdh/{party_id(verifier.public_key.to_bytes())}"
+        if verifier.name != expected:
+            raise FormatError(f"evidence: the key is named {verifier.name!r}, not {expected!r}")
         return cls(vkey=lines[1][5:], first=notes[0], second=notes[1])
 
 

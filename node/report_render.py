@@ -15,12 +15,32 @@ __all__ = ["render_html", "render_json", "render_text"]
 
 
 def _verdict(report: AuditReport) -> str:
-    if report.ok:
+    if not report.ok:
+        return f"FAILED: {len(report.errors)} error(s) found; each is listed with its rule."
+    witnessed = (
+        "witness cosignatures meet your policy"
+        if report.trusted_policy
+        else "witness cosignatures were not required (no --policy given)"
+    )
+    notices = f"; {len(report.notices)} notice(s)" if report.notices else ""
+    return (
+        "OK: every checkpoint signature, tile, root, entry and statement signature verified "
+        f"({report.entries_checked} entries, {report.statements_checked} statements); "
+        f"{witnessed}{notices}."
+    )
+
+
+def _policy_line(report: AuditReport) -> str:
+    if report.trusted_policy and report.bundled_policy:
+        return "Policy: yours (--policy) enforced; the bundle's own policy also checked"
+    if report.trusted_policy:
+        return "Policy: yours (--policy) enforced"
+    if report.bundled_policy:
         return (
-            "OK: every checkpoint, tile, entry and signature in the bundle verified "
-            f"({report.entries_checked} entries, {report.statements_checked} statements)."
+            "Policy: only the bundle's own policy checked (not trusted: "
+            "give --policy to enforce yours)"
         )
-    return f"FAILED: {len(report.errors)} finding(s); see above."
+    return "Policy: none (cosignatures not required)"
 
 
 def _plain(text: str) -> str:
@@ -36,8 +56,7 @@ def render_text(report: AuditReport, manifest: Manifest, source: str) -> str:
     when = f" at {manifest.exported_at}" if manifest.exported_at else ""
     lines = [
         _plain(f"Bundle {source}: {manifest.format}, exported by {manifest.exporter}{when}"),
-        "Policy: "
-        + ("checked" if report.policy_checked else "none given (cosignatures not required)"),
+        _policy_line(report),
         "",
         f"{'log':<18} {'name':<24} {'size':>9} {'statements':>10} {'witnesses':>9} errors",
     ]

@@ -70,7 +70,8 @@ class AuditReport:
     logs: list[LogSummary] = field(default_factory=list)
     entries_checked: int = 0
     statements_checked: int = 0
-    policy_checked: bool = False
+    trusted_policy: bool = False
+    bundled_policy: bool = False
     evidence_checked: int = 0
 
     @property
@@ -82,6 +83,11 @@ class AuditReport:
         return [f for f in self.findings if f.severity == "notice"]
 
     @property
+    def policy_checked(self) -> bool:
+        """Whether any witness policy (trusted or carried by the bundle) was evaluated."""
+        return self.trusted_policy or self.bundled_policy
+
+    @property
     def ok(self) -> bool:
         return not self.errors
 
@@ -90,7 +96,8 @@ class AuditReport:
             "ok": self.ok,
             "entries_checked": self.entries_checked,
             "statements_checked": self.statements_checked,
-            "policy_checked": self.policy_checked,
+            "trusted_policy": self.trusted_policy,
+            "bundled_policy": self.bundled_policy,
             "evidence_checked": self.evidence_checked,
             "logs": [
                 {

@@ -124,7 +124,8 @@ def _stderr_console() -> Console:
 def verify_command(receipt_path: Path, vkey: str | None, policy_path: Path | None) -> None:
     """Check one receipt (a tlog-proof carrying its entry) offline.
 
-    Exit status: 0 the entry is in the log, 1 it does not verify, 2 unreadable input.
+    Exit status: 0 the entry is in the log; 1 the receipt does not verify (including a
+    malformed or tampered receipt); 2 the receipt file, key or policy cannot be used.
     """
     if (vkey is None) == (policy_path is None):
         raise UsageError("give the log's key with --key VKEY or a policy with --policy FILE")
@@ -140,7 +141,10 @@ def verify_command(receipt_path: Path, vkey: str | None, policy_path: Path | Non
         click.echo(f"FAILED: {e}")
         sys.exit(1)
     entry = verified.entry
-    witnesses = ", ".join(verified.cosigned_by) or "none"
+    if policy is None:
+        witnesses = "not checked (give --policy to require a witness quorum)"
+    else:
+        witnesses = ", ".join(verified.cosigned_by) or "none required by the policy"
     click.echo(
         f"OK: entry {entry.id} ({entry.type}, seq {entry.seq}) is in log {entry.log} "
         f"at tree size {verified.checkpoint.size}; witnesses: {witnesses}."

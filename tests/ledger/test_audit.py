@@ -618,13 +618,13 @@ CASES = [
     Case(
         "bundled-policy-malformed",
         _edit(lambda eco: bundle.POLICY, lambda d: b"quorum nobody\n"),
-        "policy.format",
+        "bundled-policy.format",
         None,
     ),
     Case(
         "bundled-policy-not-text",
         _edit(lambda eco: bundle.POLICY, lambda d: b"\x00\xff" * 10),
-        "policy.format",
+        "bundled-policy.format",
         None,
     ),
     # equivocation evidence
@@ -874,3 +874,45 @@ def test_finding_text_and_dict() -> None:
     report = AuditReport(findings=[finding, notice])
     assert (report.ok, report.errors, report.notices) == (False, [finding], [notice])
     assert AuditReport(findings=[notice]).ok
+
+
+def test_evidence_is_not_judged_against_a_tree_that_failed_to_verify() -> None:
+    """Two honest, consistent checkpoints are not equivocation, even when the bundled log is
+    broken: its tree is then no witness against them."""
+    from ledger.evidence import Equivocation
+    from ledger.memlog import MemoryLog, export_bundle
+    from tests.builders import key
+
+    log = MemoryLog(key("audit/evidence-broken-tree"))
+    for n in range(10):
+        log.append(type="task.publish", time="2026-11-25T10:00:00Z", body={"n": n})
+    early, late = log.checkpoint(size=4), log.checkpoint()
+    sink = bundle.MemoryBundle()
+    export_bundle(sink, [log], evidence=[Equivocation(log.vkey, early, late).to_bytes()])
+    name = bundle.checkpoint_path(log.log_id)
+    sink.files[name] = sink.files[name].replace(b"\n10\n", b"\n11\n")  # now unverifiable
+    report = audit(sink)
+    rules = {f.rule for f in report.findings}
+    assert "checkpoint.signature" in rules
+    assert "equivocation" not in rules
+    assert "equivocation.unproven" in rules
+
+
+def test_trusted_policy_without_log_lines_uses_the_self_certifying_log_key() -> None:
+    from ledger.memlog import MemoryLog, Witness, export_bundle
+    from ledger.policy import Policy
+    from tests.builders import key
+
+    log = MemoryLog(key("audit/policy-no-logs"))
+    log.append(type="task.publish", time="2026-11-25T10:00:00Z", body={"n": 1})
+    witness = Witness(name="witness.example/solo", key=key("audit/policy-no-logs/w"))
+    sink = bundle.MemoryBundle()
+    export_bundle(sink, [log], witnesses=[witness], timestamp=1_764_000_000)
+    policy = Policy.from_text(f"witness w {witness.cosigner.to_vkey()}\nquorum w\n")
+    report = audit(sink, policy=policy)
+    assert report.ok, [f.to_text() for f in report.findings]
+    assert report.trusted_policy
+    unwitnessed = bundle.MemoryBundle()
+    export_bundle(unwitnessed, [log])
+    failed = audit(unwitnessed, policy=policy)
+    assert [f.rule for f in failed.errors] == ["policy.quorum"]

@@ -157,3 +157,28 @@ def test_notes_that_are_not_checkpoints_are_refused() -> None:
     item = Equivocation.from_bytes(_text(HEADER, f"vkey {VKEY}", f"note {NOTE}", f"note {NOTE}"))
     with pytest.raises(FormatError):
         check_equivocation(item)
+
+
+def test_key_not_named_after_its_log_is_refused(real: MemoryLog) -> None:
+    from ledger.note import NoteSigner
+
+    stranger = NoteSigner(name="example.com/log", key=key("evidence/log"))
+    cp = real.checkpoint()
+    item = Equivocation(stranger.vkey, cp, cp).to_bytes()
+    with pytest.raises(FormatError, match="is named 'example.com/log', not 'rdh/"):
+        Equivocation.from_bytes(item)
+
+
+def test_non_canonical_base64_note_is_refused(real: MemoryLog, fork: MemoryLog) -> None:
+    data = Equivocation(real.vkey, real.checkpoint(), fork.checkpoint()).to_bytes()
+    lines = data.decode().split("\n")
+    assert lines[2].endswith("=") or lines[2][-1] in "AQgw"  # a padded or bit-aligned end
+    # Set unused low bits of the last base64 character: same bytes, another spelling.
+    last = lines[2].rstrip("=")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    padding = len(lines[2]) - len(last)
+    if padding:
+        bumped = alphabet[alphabet.index(last[-1]) + 1]
+        lines[2] = last[:-1] + bumped + "=" * padding
+        with pytest.raises(FormatError, match="not canonical base64"):
+            Equivocation.from_bytes("\n".join(lines).encode())

@@ -75,9 +75,12 @@ def test_audit_clean_bundle_exits_0(
     path = write_bundle(clean, tmp_path / name)
     result = run("audit", str(path), *(["--workers", workers] if workers else []))
     assert result.exit_code == 0, result.output
-    assert "OK: every checkpoint, tile, entry and signature in the bundle verified" in result.stdout
+    assert "OK: every checkpoint signature, tile, root, entry and statement signature verified" in (
+        result.stdout
+    )
     assert f"({eco.size} entries, {eco.statements} statements)" in result.stdout
-    assert "Policy: checked" in result.stdout
+    assert "Policy: only the bundle's own policy checked (not trusted" in result.stdout
+    assert "witness cosignatures were not required (no --policy given)" in result.stdout
     for n, name_ in enumerate(eco.names):
         assert eco.log_id(n)[:16] in result.stdout
         assert name_ in result.stdout
@@ -96,7 +99,7 @@ def test_audit_with_findings_exits_1_and_names_everything(eco: Ecosystem, tmp_pa
         f"ERROR [entry.seq] log {eco.log_id(1)[:16]}, seq 4, entry {bad[:16]}: "
         "the entry says seq 7 but is leaf 4 of the log"
     )
-    assert "FAILED: 1 finding(s)" in result.stdout
+    assert "FAILED: 1 error(s) found" in result.stdout
 
 
 def test_audit_json_report(eco: Ecosystem, tmp_path: Path) -> None:
@@ -166,10 +169,11 @@ def test_audit_with_trusted_policy(eco: Ecosystem, clean: dict[str, bytes], tmp_
     del files[bundle.POLICY]
     path = write_bundle(files, tmp_path / "b")
 
-    assert "Policy: none given" in run("audit", str(path)).stdout
+    assert "Policy: none (cosignatures not required)" in run("audit", str(path)).stdout
     result = run("audit", str(path), "--policy", str(policy))
     assert result.exit_code == 0, result.output
-    assert "Policy: checked" in result.stdout
+    assert "Policy: yours (--policy) enforced" in result.stdout
+    assert "witness cosignatures meet your policy" in result.stdout
 
     cp = bundle.checkpoint_path(eco.log_id(2))
     text, sigs = note_lines(files[cp])
@@ -334,7 +338,7 @@ def test_example_then_audit(name: str, tmp_path: Path) -> None:
     assert made.stdout.startswith(f"wrote {out}: 3 communities, ")
     audited = run("audit", str(out), "--workers", "1")
     assert audited.exit_code == 0, audited.output
-    assert "Policy: checked" in audited.stdout
+    assert "Policy: only the bundle's own policy checked" in audited.stdout
     assert "Lakeside Design Studio" in audited.stdout
     assert "ERROR" not in audited.stdout
     assert "NOTICE" not in audited.stdout
