@@ -165,7 +165,7 @@ def test_key_not_named_after_its_log_is_refused(real: MemoryLog) -> None:
     stranger = NoteSigner(name="example.com/log", key=key("evidence/log"))
     cp = real.checkpoint()
     item = Equivocation(stranger.vkey, cp, cp).to_bytes()
-    with pytest.raises(FormatError, match="is named 'example.com/log', not 'rdh/"):
+    with pytest.raises(FormatError, match=r"is named 'example\.com/log', not 'rdh/"):
         Equivocation.from_bytes(item)
 
 
