@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 import rfc8785
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ledger.canonical import canonicalize, parse_canonical
 from ledger.errors import FormatError, VerificationError
@@ -236,3 +239,39 @@ def test_statement_bytes_are_canonical_for_unicode_bodies() -> None:
     signed.verify()
     as_dict: dict[str, Any] = signed.to_dict()
     assert VerifyingKey.from_b64(as_dict["statement"]["signer"]) == WORKER.public
+
+
+def _nonce_by_decoding(value: str) -> bool:
+    """The definition the fast nonce check must match: decode, re-encode, count bytes."""
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", value):
+        return False
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except ValueError:
+        return False
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != value:
+        return False
+    return 16 <= len(raw) <= 64
+
+
+@given(
+    st.one_of(
+        st.binary(min_size=8, max_size=72).map(
+            lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+        ),
+        st.text(
+            alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/ ",
+            min_size=0,
+            max_size=100,
+        ),
+    )
+)
+def test_fast_nonce_check_equals_decoding(value: str) -> None:
+    from ledger.statement import _check_nonce
+
+    try:
+        _check_nonce(value)
+        accepted = True
+    except FormatError:
+        accepted = False
+    assert accepted == _nonce_by_decoding(value)
