@@ -2,7 +2,8 @@
 
 Each command lives in a small module; this one builds the group and turns every expected
 error into one clear line on stderr and an exit status, never a traceback:
-0 success, 1 the check failed (findings), 2 the input could not be used.
+0 success, 1 the check failed (findings), 2 the input could not be used, 3 an internal
+error (a bug: `rdh --debug` shows its traceback).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from node.errors import NodeError
 
 __all__ = ["main", "rdh"]
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class _Group(click.Group):
@@ -34,11 +35,23 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("rdh: interrupted", err=True)
             ctx.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as e:
+            if ctx.params.get("debug"):
+                raise
+            click.echo(
+                f"rdh: internal error: {type(e).__name__}: {e} "
+                "(this is a bug; rerun with `rdh --debug ...` for details and report it)",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERNAL)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="rendanheyi-ledger", prog_name="rdh")
-def rdh() -> None:
+@click.option("--debug", is_flag=True, help="Show the full traceback of an internal error.")
+def rdh(debug: bool) -> None:
     """rdh: the Rendanheyi ledger. Run a node, or audit an exported bundle offline."""
 
 

@@ -405,3 +405,23 @@ def test_a_log_named_after_its_key_only(tmp_path: Path) -> None:
     result = run("audit", str(write_bundle(sink.files, tmp_path / "b")))
     assert result.exit_code == 0
     assert f"{log.log_id[:16]}   -" in result.stdout
+
+
+def test_an_internal_error_is_one_line_unless_debugging(
+    monkeypatch: pytest.MonkeyPatch, clean: dict[str, bytes], tmp_path: Path
+) -> None:
+    """A bug still reaches the user as one sentence (exit 3); `--debug` shows the traceback."""
+    from node.cli import audit as audit_cli
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise TypeError("simulated bug")
+
+    monkeypatch.setattr(audit_cli.ledger_audit, "audit", broken)
+    path = write_bundle(clean, tmp_path / "b")
+    result = run("audit", str(path), "--workers", "1")
+    assert result.exit_code == 3
+    assert result.stderr.count("\n") == 1
+    assert "internal error: TypeError: simulated bug" in result.stderr
+    assert "Traceback" not in result.output
+    debugging = CliRunner().invoke(rdh, ["--debug", "audit", str(path), "--workers", "1"])
+    assert isinstance(debugging.exception, TypeError)
