@@ -45,6 +45,7 @@ class BundleResult:
     `leaf_hashes` holds `count` 32-byte hashes (empty when the bundle could not be read);
     `edge` is the bundle's compact range: one hash (its subtree root) for a full bundle.
     `refs` lists (seq, referenced id) pairs not resolved within the bundle itself.
+    `missing` says the bundle file itself is absent (the log's later bundles are not read).
     """
 
     log: str
@@ -57,6 +58,7 @@ class BundleResult:
     nonces: tuple[tuple[int, str], ...]
     refs: tuple[tuple[int, bytes], ...]
     genesis_name: str | None = None
+    missing: bool = False
 
 
 def check_bundle(task: BundleTask) -> BundleResult:
@@ -67,6 +69,11 @@ def check_bundle(task: BundleTask) -> BundleResult:
         data = task.source.read(
             prefix + tiles.entries_path(task.index, count), limit=bundle.LIMITS["entries"]
         )
+    except LedgerError as e:
+        message = f"the entry bundle for seq {start} to {start + count - 1} is missing: {e}"
+        finding = Finding("bundle.missing", message, log, start)
+        return BundleResult(log, start, count, b"", (), (finding,), 0, (), (), missing=True)
+    try:
         entries = tiles.decode_entry_bundle(data, count)
     except LedgerError as e:
         finding = Finding(

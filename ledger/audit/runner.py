@@ -54,6 +54,7 @@ class _LogState:
     entries: int = 0
     statements: int = 0
     tree_broken: bool = False
+    stopped: bool = False
     name: str | None = None
 
 
@@ -81,7 +82,7 @@ def audit(
     unresolved: list[tuple[str, int, str, bytes]] = []
     for result in mapper(check_bundle, _tasks(source, manifest, states)):
         state = states[result.log]
-        if not state.tree_broken:  # the same report whatever the mapper had in flight
+        if not state.stopped:  # the same report whatever the mapper had in flight
             _absorb(source, state, result, report, ids, unresolved)
         done += result.count
         if progress is not None:
@@ -180,13 +181,14 @@ def _check_checkpoint(
 def _tasks(
     source: bundle.BundleSource, manifest: bundle.Manifest, states: dict[str, _LogState]
 ) -> Iterator[BundleTask]:
-    """The entry bundles of every log, lazily. A log's bundles stop at its first unusable one,
-    so a manifest that lists a huge size costs nothing (its first bundle is missing)."""
+    """The entry bundles of every log, lazily. A log's bundles stop at its first missing one,
+    so a manifest that lists a huge size costs nothing; a corrupt bundle does not stop the
+    checks of the entries after it."""
     for info in manifest.logs:
         state = states[info.id]
         full, rest = divmod(info.size, tiles.TILE_WIDTH)
         for index in range(full + (1 if rest else 0)):
-            if state.tree_broken:
+            if state.stopped:
                 break
             yield BundleTask(source, info.id, index, tiles.TILE_WIDTH if index < full else rest)
 
@@ -222,6 +224,7 @@ def _absorb(
         )
     if not hashes:
         state.tree_broken = True
+        state.stopped = result.missing
         return
     state.entries += result.count
     report.entries_checked += result.count
@@ -230,6 +233,8 @@ def _absorb(
         if target not in ids:
             offset = (seq - result.start) * 32
             unresolved.append((state.info.id, seq, hashes[offset : offset + 32].hex(), target))
+    if state.tree_broken:  # an earlier bundle is unusable: the tree cannot be rebuilt
+        return
     if result.count < tiles.TILE_WIDTH:
         state.tail = result.edge
         return

@@ -311,7 +311,7 @@ CASES = [
     Case(
         "entry-bundle-missing",
         _edit(_file(A, "tile/entries/000"), lambda d: None),
-        "bundle.unreadable",
+        "bundle.missing",
         A,
         seq=0,
     ),
@@ -460,7 +460,7 @@ CASES = [
     Case(
         "manifest-size-too-small",
         _manifest(lambda eco, info: replace(info, size=info.size - 1), B),
-        "bundle.unreadable",
+        "bundle.missing",
         B,
         seq=0,
     ),
@@ -689,7 +689,7 @@ def test_missing_bundle_stops_that_log_only(eco: Ecosystem, clean_files: dict[st
     files = dict(clean_files)
     del files[prefix(eco, A) + "tile/entries/000"]
     report = audit(MemoryBundle(files))
-    assert [f.rule for f in report.errors] == ["bundle.unreadable", "tree.incomplete"]
+    assert [f.rule for f in report.errors] == ["bundle.missing", "tree.incomplete"]
     assert report.logs[A].entries_checked == 0
     assert report.logs[B].entries_checked == 12  # the other logs are still checked in full
     assert report.logs[C].entries_checked == 6
@@ -701,7 +701,7 @@ def test_huge_manifest_size_is_rejected_quickly(eco: Ecosystem, clean_files: dic
     _manifest(lambda eco, info: replace(info, size=2**53 - 1), A)(eco, files)
     report = audit(MemoryBundle(files))
     rules = {f.rule for f in report.errors}
-    assert {"checkpoint.size", "bundle.unreadable", "tree.incomplete"} <= rules
+    assert {"checkpoint.size", "bundle.missing", "tree.incomplete"} <= rules
     assert len(report.findings) < 10
 
 
@@ -916,3 +916,14 @@ def test_trusted_policy_without_log_lines_uses_the_self_certifying_log_key() -> 
     export_bundle(unwitnessed, [log])
     failed = audit(unwitnessed, policy=policy)
     assert [f.rule for f in failed.errors] == ["policy.quorum"]
+
+
+def test_corrupt_bundle_does_not_stop_the_checks_of_later_entries(
+    eco: Ecosystem, clean_files: dict[str, bytes]
+) -> None:
+    files = dict(clean_files)
+    name = prefix(eco, A) + "tile/entries/000"
+    files[name] = files[name][:-7]  # truncated: present but unusable
+    report = audit(MemoryBundle(files))
+    assert [f.rule for f in report.errors] == ["bundle.unreadable", "tree.incomplete"]
+    assert report.logs[A].entries_checked == len(eco.entries[A]) - 256  # bundle 001 still read
