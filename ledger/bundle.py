@@ -185,9 +185,11 @@ def entry_bundles(source: BundleSource, log: LogInfo) -> Iterator[tuple[int, int
     Only one bundle is held at a time. A missing bundle raises `BundleError`.
     """
     prefix = log_prefix(log.id)
-    for ref in tiles.entry_bundles_for_size(log.size):
-        name = prefix + tiles.entries_path(ref.index, ref.width)
-        yield ref.index * tiles.TILE_WIDTH, ref.width, source.read(name, limit=LIMITS["entries"])
+    full, rest = divmod(log.size, tiles.TILE_WIDTH)
+    for index in range(full + (1 if rest else 0)):  # lazily: the size may be hostile
+        width = tiles.TILE_WIDTH if index < full else rest
+        name = prefix + tiles.entries_path(index, width)
+        yield index * tiles.TILE_WIDTH, width, source.read(name, limit=LIMITS["entries"])
 
 
 class LogWriter:
