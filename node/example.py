@@ -2,9 +2,12 @@
 
 Three micro-communities (a design studio, a workshop and a sales community) each keep a
 log; six workers, one of them a software agent, enroll, apply, sign contracts, submit work
-and confirm payments with their own keys; each community cosigns (witnesses) the others'
-checkpoints, and the bundle carries a 2-of-3 witness policy. Used by `rdh example` (the
-README's `make run`) so a newcomer can watch `rdh audit` verify something real.
+and confirm payments with their own keys, and earn attested skills; the studio and the
+workshop share the value they add (a tiered agreement both logs sign, revenue reported by
+each, one settled month, a payout confirmed). Every entry follows the contract rules
+(`contracts`). Each community cosigns (witnesses) the others' checkpoints, and the bundle
+carries a 2-of-3 witness policy. Used by `rdh example` (the README's `make run`) so a
+newcomer can watch `rdh audit` verify something real.
 """
 
 from __future__ import annotations

@@ -26,5 +26,6 @@ def test_example_bundle_folds_without_violations() -> None:
     assert all(c.status == "completed" for c in state.contracts.values())
     assert all(p.confirmed for p in state.payments.values())
     [agreement] = state.agreements.values()
-    assert agreement.status == "active" and len(agreement.settled) == 1
+    assert agreement.status == "active"
+    assert len(agreement.settled) == 1
     assert example.statements == 33
