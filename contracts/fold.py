@@ -65,6 +65,19 @@ class Pending:
     missing: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Unreadable:
+    """Stands in the queue for an entry that exists but failed the ledger's checks: it takes
+    its seq and is known (entries citing it are judged, not held back), but changes nothing."""
+
+    log: str
+    seq: int
+    refs: tuple[str, ...] = ()
+
+
+_Item = Entry | _Unreadable
+
+
 class Fold:
     """Apply entries to a `State`, holding back those whose references are not known yet."""
 
@@ -73,7 +86,7 @@ class Fold:
         self._violations: list[Violation] = []
         self._known: set[str] = set()
         self._next: dict[str, int] = {}
-        self._queues: dict[str, deque[tuple[Entry, str]]] = {}
+        self._queues: dict[str, deque[tuple[_Item, str]]] = {}
         self._waiting: dict[str, list[str]] = {}  # unknown entry id -> logs blocked on it
 
     @property
@@ -127,7 +140,12 @@ class Fold:
         """`apply` for entry bytes (parsed and hashed here)."""
         return self.apply(Entry.from_bytes(data), entry_id(data))
 
-    def apply(self, entry: Entry, entry_id: str) -> list[Violation]:
+    def unreadable(self, log: str, seq: int, entry_id: str) -> list[Violation]:
+        """Note that entry `seq` of `log` exists but could not be read or verified (the
+        ledger audit reports why): it holds its place in the log and changes nothing."""
+        return self.apply(_Unreadable(log, seq), entry_id)
+
+    def apply(self, entry: _Item, entry_id: str) -> list[Violation]:
         """Apply the next entry of its log, or hold it back; return the violations found.
 
         The violations are of this entry and of any held-back entries it released.
@@ -147,7 +165,7 @@ class Fold:
             self._release(entry_id, out)
         return out
 
-    def _missing(self, entry: Entry) -> str | None:
+    def _missing(self, entry: _Item) -> str | None:
         known = self._known
         for ref in entry.refs:
             if ref not in known:
@@ -172,13 +190,16 @@ class Fold:
                 if not queue:
                     del self._queues[log]
 
-    def _process(self, entry: Entry, eid: str, out: list[Violation]) -> None:
+    def _process(self, entry: _Item, eid: str, out: list[Violation]) -> None:
+        if isinstance(entry, _Unreadable):
+            self._record(entry, eid)
+            return
         violation = self._judge(entry, eid)
         self._record(entry, eid)
         if violation is not None:
             self._violate(violation, out)
 
-    def _record(self, entry: Entry, eid: str) -> None:
+    def _record(self, entry: _Item, eid: str) -> None:
         self._next[entry.log] = max(self._next.get(entry.log, 0), entry.seq + 1)
         self._known.add(eid)
 

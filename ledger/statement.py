@@ -8,10 +8,12 @@ nonce, clock skew) is left to `node/`; what a statement's body means, to `contra
 
 from __future__ import annotations
 
+import base64
 import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 from ledger.canonical import canonicalize, canonicalize_parsed
 from ledger.errors import FormatError
@@ -253,6 +255,22 @@ class SignedStatement:
         fields = check_object(data, what="signed statement", required=_SIGNED_KEYS)
         sig = decode_base64(fields["sig"], what="statement signature")  # type: ignore[arg-type]
         return cls(Statement.from_dict(fields["statement"], parsed=parsed), sig)
+
+    @classmethod
+    def from_verified_dict(cls, data: dict[str, Any]) -> SignedStatement:
+        """Rebuild from JSON values that `from_dict` accepted before, without its checks (see
+        `Entry.from_verified_bytes`). Never use it on unchecked values."""
+        fields = data["statement"]
+        statement = object.__new__(Statement)
+        put = object.__setattr__
+        for name in ("v", "type", "log", "time", "nonce", "body"):
+            put(statement, name, fields[name])
+        put(statement, "signer", VerifyingKey(base64.b64decode(fields["signer"])))
+        put(statement, "_bytes", canonicalize_parsed(fields))
+        signed = object.__new__(cls)
+        put(signed, "statement", statement)
+        put(signed, "sig", base64.b64decode(data["sig"]))
+        return signed
 
     def to_dict(self) -> dict[str, JSON]:
         """`{"statement": {...}, "sig": "<base64>"}`."""

@@ -17,6 +17,11 @@ __all__ = ["render_html", "render_json", "render_text"]
 def _verdict(report: AuditReport) -> str:
     if not report.ok:
         return f"FAILED: {len(report.errors)} error(s) found; each is listed with its rule."
+    rules = (
+        ", and every contract rule held"
+        if report.rules_checked
+        else " (contract rules not checked: --ledger-only)"
+    )
     witnessed = (
         "witness cosignatures meet your policy"
         if report.trusted_policy
@@ -24,8 +29,8 @@ def _verdict(report: AuditReport) -> str:
     )
     notices = f"; {len(report.notices)} notice(s)" if report.notices else ""
     return (
-        "OK: every checkpoint signature, tile, root, entry and statement signature verified "
-        f"({report.entries_checked} entries, {report.statements_checked} statements); "
+        "OK: every checkpoint signature, tile, root, entry and statement signature verified"
+        f"{rules} ({report.entries_checked} entries, {report.statements_checked} statements); "
         f"{witnessed}{notices}."
     )
 

@@ -32,6 +32,7 @@ class BundleTask:
     log: str
     index: int
     count: int
+    keep_entries: bool = False
 
     @property
     def start(self) -> int:
@@ -59,6 +60,8 @@ class BundleResult:
     refs: tuple[tuple[int, bytes], ...]
     genesis_name: str | None = None
     missing: bool = False
+    #: with `keep_entries`: the bytes of each entry that passed `Entry.from_bytes`, else None
+    entries: tuple[bytes | None, ...] = ()
 
 
 def check_bundle(task: BundleTask) -> BundleResult:
@@ -91,14 +94,17 @@ def check_bundle(task: BundleTask) -> BundleResult:
     statements = 0
     genesis_name: str | None = None
     sha256 = hashlib.sha256
+    kept: list[bytes | None] = []
     for offset, raw in enumerate(entries):
         seq = start + offset
         digest = sha256(b"\x00" + raw).digest()
         leaves.append(digest)
+        found = len(findings)
         try:
             entry = Entry.from_bytes(raw)
         except LedgerError as e:
             findings.append(Finding("entry.format", str(e), log, seq, digest.hex()))
+            kept.append(None)
             continue
         if entry.seq != seq:
             message = f"the entry says seq {entry.seq} but is leaf {seq} of the log"
@@ -123,6 +129,8 @@ def check_bundle(task: BundleTask) -> BundleResult:
                     "not the log that recorded it"
                 )
                 findings.append(Finding("statement.log", message, log, seq, digest.hex()))
+        # Rules may trust what passed every check here; an entry that failed one is unusable.
+        kept.append(raw if len(findings) == found else None)
 
     hashes = b"".join(leaves)
     _compare_level0(task, prefix, hashes, findings)
@@ -141,6 +149,7 @@ def check_bundle(task: BundleTask) -> BundleResult:
         nonces=tuple(nonces),
         refs=outside,
         genesis_name=genesis_name,
+        entries=tuple(kept) if task.keep_entries else (),
     )
 
 

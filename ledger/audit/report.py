@@ -72,6 +72,7 @@ class AuditReport:
     statements_checked: int = 0
     trusted_policy: bool = False
     bundled_policy: bool = False
+    rules_checked: bool = False
     evidence_checked: int = 0
 
     @property
@@ -98,6 +99,7 @@ class AuditReport:
             "statements_checked": self.statements_checked,
             "trusted_policy": self.trusted_policy,
             "bundled_policy": self.bundled_policy,
+            "rules_checked": self.rules_checked,
             "evidence_checked": self.evidence_checked,
             "logs": [
                 {

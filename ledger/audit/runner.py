@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from ledger import bundle, evidence, merkle, tiles
 from ledger.audit.entries import BundleResult, BundleTask, check_bundle
 from ledger.audit.report import AuditReport, Finding, LogSummary
+from ledger.audit.rules import EntryRules
 from ledger.checkpoint import Checkpoint, open_checkpoint
 from ledger.compact import CompactRange
+from ledger.entry import Entry
 from ledger.errors import BundleError, LedgerError
 from ledger.keys import party_id
 from ledger.note import NoteVerifier
@@ -55,6 +57,7 @@ class _LogState:
     statements: int = 0
     tree_broken: bool = False
     stopped: bool = False
+    rules_stopped: bool = False
     name: str | None = None
 
 
@@ -64,6 +67,7 @@ def audit(
     policy: Policy | None = None,
     mapper: Mapper = map,
     progress: Progress | None = None,
+    rules: EntryRules | None = None,
 ) -> AuditReport:
     """Audit a bundle. Raises `BundleError`/`FormatError` only if the manifest cannot be read;
     everything else found wrong becomes a `Finding` in the report."""
@@ -72,6 +76,7 @@ def audit(
     policies = _policies(source, policy, report)
     report.trusted_policy = any(label == "policy" for label, _ in policies)
     report.bundled_policy = any(label == "bundled-policy" for label, _ in policies)
+    report.rules_checked = rules is not None
     states: dict[str, _LogState] = {info.id: _LogState(info) for info in manifest.logs}
     for state in states.values():
         _check_checkpoint(source, state, policies, report)
@@ -80,16 +85,21 @@ def audit(
     done = 0
     ids: set[bytes] = set()
     unresolved: list[tuple[str, int, str, bytes]] = []
-    for result in mapper(check_bundle, _tasks(source, manifest, states)):
+    tasks = _tasks(source, manifest, states, keep_entries=rules is not None)
+    for result in mapper(check_bundle, tasks):
         state = states[result.log]
         if not state.stopped:  # the same report whatever the mapper had in flight
             _absorb(source, state, result, report, ids, unresolved)
+            if rules is not None:
+                _apply_rules(rules, state, result, report)
         done += result.count
         if progress is not None:
             progress(done, total)
 
     for state in states.values():
         _finish_log(source, state, report)
+    if rules is not None:
+        report.findings.extend(rules.finish())
     for log, seq, entry_id, ref in unresolved:
         if ref not in ids:
             report.findings.append(
@@ -179,18 +189,48 @@ def _check_checkpoint(
 
 
 def _tasks(
-    source: bundle.BundleSource, manifest: bundle.Manifest, states: dict[str, _LogState]
+    source: bundle.BundleSource,
+    manifest: bundle.Manifest,
+    states: dict[str, _LogState],
+    keep_entries: bool,
 ) -> Iterator[BundleTask]:
-    """The entry bundles of every log, lazily. A log's bundles stop at its first missing one,
-    so a manifest that lists a huge size costs nothing; a corrupt bundle does not stop the
-    checks of the entries after it."""
-    for info in manifest.logs:
-        state = states[info.id]
-        full, rest = divmod(info.size, tiles.TILE_WIDTH)
-        for index in range(full + (1 if rest else 0)):
-            if state.stopped:
-                break
-            yield BundleTask(source, info.id, index, tiles.TILE_WIDTH if index < full else rest)
+    """The entry bundles of every log, lazily, interleaving the logs bundle by bundle (so
+    references between logs resolve soon and rules hold few entries back).
+
+    A log's bundles stop at its first missing one, so a manifest that lists a huge size costs
+    nothing; a corrupt bundle does not stop the checks of the entries after it.
+    """
+    width = tiles.TILE_WIDTH
+    active = list(manifest.logs)
+    index = 0
+    while active:
+        still = []
+        for info in active:
+            full, rest = divmod(info.size, width)
+            if states[info.id].stopped or index >= full + (1 if rest else 0):
+                continue
+            yield BundleTask(source, info.id, index, width if index < full else rest, keep_entries)
+            still.append(info)
+        active = still
+        index += 1
+
+
+def _apply_rules(
+    rules: EntryRules, state: _LogState, result: BundleResult, report: AuditReport
+) -> None:
+    """Hand the bundle's verified entries to the rules, in seq order."""
+    if state.rules_stopped:
+        return
+    if not result.entries:  # the bundle is unusable: the log's later entries mean nothing
+        state.rules_stopped = True
+        return
+    hashes = result.leaf_hashes
+    for offset, raw in enumerate(result.entries):
+        entry_id = hashes[offset * 32 : offset * 32 + 32].hex()
+        if raw is None:
+            report.findings.extend(rules.unreadable(state.info.id, result.start + offset, entry_id))
+        else:
+            report.findings.extend(rules.apply(Entry.from_verified_bytes(raw), entry_id))
 
 
 def _absorb(

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from contracts.audit_rules import ContractRules
 from ledger import audit as ledger_audit
 from ledger import bundle
 from ledger.errors import LedgerError
@@ -62,42 +66,33 @@ def _read_policy(path: Path) -> Policy:
     default=None,
     help="Processes to use (default: one per core).",
 )
+@click.option(
+    "--ledger-only",
+    is_flag=True,
+    help="Check formats, signatures and trees only, not the contract rules.",
+)
 def audit_command(
     bundle_path: Path,
     policy_path: Path | None,
     fmt: str,
     html_path: Path | None,
     workers: int | None,
+    ledger_only: bool,
 ) -> None:
-    """Verify an exported BUNDLE (directory or .zip) completely, offline.
+    """Verify an exported BUNDLE (directory or .zip) completely, offline: every log,
+    checkpoint, tile, entry, signature and, unless --ledger-only, every contract rule.
 
     Exit status: 0 everything holds, 1 there are findings, 2 the bundle cannot be read.
     """
     policy = _read_policy(policy_path) if policy_path else None
     source = open_bundle(bundle_path)
-    manifest = bundle.read_manifest(source)
-    total = sum(log.size for log in manifest.logs)
-    show_progress = sys.stderr.isatty() and total > 0
-    with ProcessMapper(workers) as mapper:
-        if show_progress:
-            with Progress(
-                TextColumn("auditing"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("entries"),
-                TimeRemainingColumn(),
-                transient=True,
-                console=_stderr_console(),
-            ) as bar:
-                task = bar.add_task("audit", total=total)
-                report = ledger_audit.audit(
-                    source,
-                    policy=policy,
-                    mapper=mapper,
-                    progress=lambda done, _total: bar.update(task, completed=done),
-                )
-        else:
-            report = ledger_audit.audit(source, policy=policy, mapper=mapper)
+    try:
+        manifest = bundle.read_manifest(source)
+        rules = None if ledger_only else ContractRules()
+        with ProcessMapper(workers) as mapper, _few_collections():
+            report = _run(source, manifest, policy, mapper, rules)
+    finally:
+        source.close()
     name = str(bundle_path)
     if fmt == "json":
         click.echo(render_json(report, manifest, name))
@@ -108,8 +103,47 @@ def audit_command(
     sys.exit(0 if report.ok else 1)
 
 
-def _stderr_console() -> Console:
-    return Console(stderr=True)
+def _run(
+    source: bundle.BundleSource,
+    manifest: bundle.Manifest,
+    policy: Policy | None,
+    mapper: ProcessMapper,
+    rules: ContractRules | None,
+) -> ledger_audit.AuditReport:
+    """The audit, with a progress bar on stderr when it is a terminal."""
+    total = sum(log.size for log in manifest.logs)
+    if not (sys.stderr.isatty() and total > 0):
+        return ledger_audit.audit(source, policy=policy, mapper=mapper, rules=rules)
+    with Progress(
+        TextColumn("auditing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("entries"),
+        TimeRemainingColumn(),
+        transient=True,
+        console=Console(stderr=True),
+    ) as bar:
+        task = bar.add_task("audit", total=total)
+        return ledger_audit.audit(
+            source,
+            policy=policy,
+            mapper=mapper,
+            progress=lambda done, _total: bar.update(task, completed=done),
+            rules=rules,
+        )
+
+
+@contextlib.contextmanager
+def _few_collections() -> Iterator[None]:
+    """The audit allocates millions of small, acyclic objects: collect cycles rarely."""
+    gc.freeze()
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 @click.command("verify")

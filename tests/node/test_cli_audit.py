@@ -43,8 +43,13 @@ def clean(eco: Ecosystem) -> dict[str, bytes]:
     return dict(eco.bundle().files)
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(rdh, list(args), catch_exceptions=False)
+def run(*args: str, rules: bool = False) -> Result:
+    """Invoke `rdh`. The ecosystem of tests.builders exercises the ledger layer and its
+    entries are not contract-valid, so `rdh audit` runs with --ledger-only unless `rules`."""
+    argv = list(args)
+    if argv[:1] == ["audit"] and not rules:
+        argv.insert(1, "--ledger-only")
+    return CliRunner().invoke(rdh, argv, catch_exceptions=False)
 
 
 def assert_unusable(result: Result, *words: str) -> None:
@@ -336,8 +341,9 @@ def test_example_then_audit(name: str, tmp_path: Path) -> None:
     made = run("example", str(out))
     assert made.exit_code == 0, made.output
     assert made.stdout.startswith(f"wrote {out}: 3 communities, ")
-    audited = run("audit", str(out), "--workers", "1")
+    audited = run("audit", str(out), "--workers", "1", rules=True)
     assert audited.exit_code == 0, audited.output
+    assert "and every contract rule held" in audited.stdout
     assert "Policy: only the bundle's own policy checked" in audited.stdout
     assert "Lakeside Design Studio" in audited.stdout
     assert "ERROR" not in audited.stdout
@@ -425,3 +431,15 @@ def test_an_internal_error_is_one_line_unless_debugging(
     assert "Traceback" not in result.output
     debugging = CliRunner().invoke(rdh, ["--debug", "audit", str(path), "--workers", "1"])
     assert isinstance(debugging.exception, TypeError)
+
+
+def test_audit_checks_the_contract_rules_unless_ledger_only(
+    clean: dict[str, bytes], tmp_path: Path
+) -> None:
+    path = write_bundle(clean, tmp_path / "b")
+    ledger_only = run("audit", str(path), "--workers", "1")
+    assert ledger_only.exit_code == 0
+    assert "(contract rules not checked: --ledger-only)" in ledger_only.stdout
+    with_rules = run("audit", str(path), "--workers", "1", rules=True)
+    assert with_rules.exit_code == 1  # the builders' bodies follow no contract schema
+    assert "ERROR [schema." in with_rules.stdout
