@@ -1,7 +1,13 @@
 """The node's error family.
 
-    NodeError           base of every error raised by `node`
-    └── UsageError      the operator asked for something impossible (bad file, bad option)
+    NodeError               base of every error raised by `node`
+    ├── UsageError          the operator asked for something impossible (bad file, bad option)
+    │   └── ConfigError     the configuration file or an environment override is invalid
+    └── StoreError          the database cannot do what was asked
+        ├── NotFoundError   no such log, entry, tile or checkpoint is stored
+        ├── StoreMismatch   the stored tree does not match the last signed checkpoint
+        └── RuleRejected    an append was refused by a rule; nothing was stored
+            └── NonceReused a statement nonce was already recorded (replay)
 
 Errors from `ledger` (`LedgerError`) pass through unchanged; the CLI turns both into one
 line on stderr and a non-zero exit status.
@@ -9,7 +15,16 @@ line on stderr and a non-zero exit status.
 
 from __future__ import annotations
 
-__all__ = ["NodeError", "UsageError"]
+__all__ = [
+    "ConfigError",
+    "NotFoundError",
+    "NodeError",
+    "NonceReused",
+    "RuleRejected",
+    "StoreError",
+    "StoreMismatch",
+    "UsageError",
+]
 
 
 class NodeError(Exception):
@@ -18,3 +33,35 @@ class NodeError(Exception):
 
 class UsageError(NodeError):
     """An operator input (file, option, argument) cannot be used."""
+
+
+class ConfigError(UsageError):
+    """The node's configuration (rdh.toml or an RDH_* environment variable) is invalid."""
+
+
+class StoreError(NodeError):
+    """The node's database cannot do what was asked."""
+
+
+class NotFoundError(StoreError):
+    """The log, entry, tile or checkpoint asked for is not stored."""
+
+
+class StoreMismatch(StoreError):  # noqa: N818 (the name says what it is)
+    """The stored tree does not match the last signed checkpoint: the node must not start."""
+
+
+class RuleRejected(StoreError):  # noqa: N818 (the name says what it is)
+    """An append was refused by rule `rule`; nothing was stored."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(f"{message} (rule {rule})")
+        self.rule = rule
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[RuleRejected], tuple[str, str]]:
+        return (type(self), (self.rule, self.message))
+
+
+class NonceReused(RuleRejected):
+    """A statement's nonce was already recorded by this log: a replay."""

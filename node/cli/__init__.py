@@ -62,6 +62,12 @@ def _register() -> None:
     rdh.add_command(audit.verify_command)
     rdh.add_command(example.example_command)
 
+    from node.cli import node_commands
+
+    rdh.add_command(node_commands.init_command)
+    rdh.add_command(node_commands.status_command)
+    rdh.add_command(node_commands.export_command)
+
 
 _register()
 

@@ -1,0 +1,100 @@
+"""`rdh init`, `rdh status`, `rdh export`: create, check and export the node's own log.
+
+Each command builds the `Settings` from the node directory (`--node-dir`, default the
+current directory) and the process environment, here at the composition root; everything
+below receives the settings.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from ledger.checkpoint import Checkpoint
+from ledger.keys import encode_base64
+from ledger.statement import format_time
+from node.bundle_files import open_bundle_sink
+from node.export import export_bundle
+from node.local_node import init_node, open_node
+from node.own_log import LOG_KINDS, Genesis
+from node.settings import Settings, load_settings
+
+__all__ = ["export_command", "init_command", "status_command"]
+
+_node_dir = click.option(
+    "--node-dir",
+    "-d",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The node's directory (rdh.toml, node.key, rdh.db).",
+)
+
+
+def _settings(node_dir: Path) -> Settings:
+    return load_settings(node_dir, os.environ)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@click.command("init")
+@_node_dir
+@click.option("--name", required=True, help="The community's name.")
+@click.option("--kind", type=click.Choice(LOG_KINDS), default="micro-enterprise", show_default=True)
+@click.option("--description", default="", help="What the community does.")
+@click.option("--url", default="", help="The community's public URL.")
+def init_command(node_dir: Path, name: str, kind: str, description: str, url: str) -> None:
+    """Create a node: a new key, the database, and its log's genesis entry."""
+    settings = _settings(node_dir)
+    genesis = Genesis(name=name, kind=kind, description=description, url=url)
+    node, result = init_node(settings, genesis, _now())
+    try:
+        click.echo(f"created log {node.store.log_id}")
+        click.echo(f"  key file   {settings.key_file} (mode 0600; keep a backup)")
+        click.echo(f"  vkey       {node.store.vkey}")
+        click.echo(f"  checkpoint size {result.size}")
+    finally:
+        node.close()
+
+
+@click.command("status")
+@_node_dir
+@click.option("--full", is_flag=True, help="Also rehash every entry and compare every tile.")
+def status_command(node_dir: Path, full: bool) -> None:
+    """Check the database against the last signed checkpoint and show the log's head."""
+    node = open_node(_settings(node_dir), full_check=full)
+    try:
+        checkpoint = Checkpoint.from_note(node.store.checkpoint())
+        click.echo(f"log        {node.store.log_id}")
+        click.echo(f"vkey       {node.store.vkey}")
+        click.echo(f"database   {node.engine.url.render_as_string(hide_password=True)}")
+        click.echo(f"size       {checkpoint.size}")
+        click.echo(f"root       {encode_base64(checkpoint.root)}")
+        click.echo(
+            f"store      matches the last signed checkpoint{' (full check)' if full else ''}"
+        )
+    finally:
+        node.close()
+
+
+@click.command("export")
+@_node_dir
+@click.argument("out", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
+def export_command(node_dir: Path, out: Path, force: bool) -> None:
+    """Export the node's log as an audit bundle OUT (a directory, or a file ending in .zip)."""
+    node = open_node(_settings(node_dir))
+    try:
+        sink = open_bundle_sink(out, force=force)
+        try:
+            manifest = export_bundle(node.store, sink, exported_at=format_time(_now()))
+        finally:
+            sink.close()
+    finally:
+        node.close()
+    click.echo(f"wrote {out}: log {manifest.logs[0].id}, {manifest.logs[0].size} entries")

@@ -1,0 +1,1 @@
+"""Alembic migration scripts of the node database (run by `node.db.migrate.upgrade`)."""

@@ -1,0 +1,118 @@
+"""The database schema (SQLAlchemy 2 declarative models; DESIGN §2.10).
+
+    logs              one row per log: the node's own (`local`) and the ones it mirrors
+    entries           the entry bytes, the source of truth, by (log, seq); id unique per log
+    tiles             tlog-tiles hash tiles: every full tile, and the partial tiles of
+                      every checkpointed size
+    checkpoints       every signed checkpoint note, by (log, size): the history
+    statement_nonces  every statement nonce a log recorded (replay protection)
+    evidence          pairs of signed checkpoints of one origin that are not consistent
+
+Everything but `entries` (and the signed notes) can be rebuilt from the entry bytes. Schema
+changes are Alembic migrations (`node.db.migrations`); a test checks that these models and
+the migrated schema agree.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = ["Base", "CheckpointRow", "EntryRow", "EvidenceRow", "LogRow", "NonceRow", "TileRow"]
+
+_NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s_%(column_1_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+_LOG_FK = "logs.id"
+
+
+class Base(DeclarativeBase):
+    """Declarative base with deterministic constraint names (for migrations)."""
+
+    metadata = MetaData(naming_convention=_NAMING)
+
+
+class LogRow(Base):
+    """A log this node writes (`local`) or mirrors; `size`/`root` are its last checkpoint."""
+
+    __tablename__ = "logs"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(200))
+    vkey: Mapped[str] = mapped_column(String(300))
+    local: Mapped[bool] = mapped_column(Boolean, default=False)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class EntryRow(Base):
+    """One entry's canonical bytes (`data`), the source of truth, and its indexed fields."""
+
+    __tablename__ = "entries"
+    __table_args__ = (UniqueConstraint("log_id", "id"),)
+
+    log_id: Mapped[str] = mapped_column(ForeignKey(_LOG_FK), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(100))
+    time: Mapped[str] = mapped_column(String(20))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TileRow(Base):
+    """A tlog-tiles hash tile: `width` hashes (32 bytes each) of tile `index` at `level`."""
+
+    __tablename__ = "tiles"
+
+    log_id: Mapped[str] = mapped_column(ForeignKey(_LOG_FK), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    width: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CheckpointRow(Base):
+    """A signed checkpoint note of a log at `size` (the note may carry cosignatures)."""
+
+    __tablename__ = "checkpoints"
+
+    log_id: Mapped[str] = mapped_column(ForeignKey(_LOG_FK), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class NonceRow(Base):
+    """A statement nonce recorded by a log, and the seq of the entry that recorded it."""
+
+    __tablename__ = "statement_nonces"
+
+    log_id: Mapped[str] = mapped_column(ForeignKey(_LOG_FK), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class EvidenceRow(Base):
+    """Two signed checkpoints of `origin` with no consistency proof between them."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    origin: Mapped[str] = mapped_column(String(200), index=True)
+    note_a: Mapped[bytes] = mapped_column(LargeBinary)
+    note_b: Mapped[bytes] = mapped_column(LargeBinary)

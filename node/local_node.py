@@ -1,0 +1,96 @@
+"""The node's own log, opened from its settings: key file + database + start-up check.
+
+`init_node` creates a node: a fresh key file (mode 0600, encrypted if a passphrase is set),
+the migrated database and the log's genesis. `open_node` is what every command that writes
+or serves runs first: load the key, migrate the database, and refuse to go on
+(`StoreMismatch`) unless the stored tree matches the last signed checkpoint. Both return a
+`LocalNode` that owns the engine: close it when done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.keys import SigningKey
+from node.db import LogRow, make_engine, make_sessions, upgrade
+from node.errors import UsageError
+from node.keystore import generate_key, read_key_file, write_key_file
+from node.own_log import AppendResult, Genesis
+from node.settings import Settings
+from node.store import LogStore
+from node.store_check import verify_store
+
+__all__ = ["LocalNode", "init_node", "open_node"]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalNode:
+    """An opened node: its settings, database engine, session factory and own log."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: LogStore
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine, make_sessions(engine)
+
+
+def init_node(
+    settings: Settings, genesis: Genesis, now: datetime, *, key: SigningKey | None = None
+) -> tuple[LocalNode, AppendResult]:
+    """Create the node of `settings`: key file, database, and its log's genesis entry."""
+    if settings.key_file.exists():
+        raise UsageError(f"{settings.key_file} already exists: this node is already set up")
+    settings.node_dir.mkdir(parents=True, exist_ok=True)
+    settings.key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = key or generate_key()
+    write_key_file(settings.key_file, key, passphrase=settings.key_passphrase)
+    engine: Engine | None = None
+    try:  # until the genesis is committed, the new key has signed nothing: remove it on failure
+        engine, sessions = _database(settings)
+        with sessions.begin() as session:
+            local = session.execute(select(LogRow.id).where(LogRow.local)).scalar()
+        if local is not None:
+            raise UsageError(
+                f"the database already holds this node's log {local}; "
+                "give `rdh init` an empty database"
+            )
+        store = LogStore(sessions, key)
+        result = store.init_log(genesis, now)
+    except BaseException:
+        settings.key_file.unlink(missing_ok=True)
+        if engine is not None:
+            engine.dispose()
+        raise
+    return LocalNode(settings, engine, sessions, store), result
+
+
+def open_node(settings: Settings, *, full_check: bool = False) -> LocalNode:
+    """Open the node of `settings`; `StoreMismatch` if its database must not be used."""
+    key = read_key_file(settings.key_file, passphrase=settings.key_passphrase)
+    engine, sessions = _database(settings)
+    try:
+        with sessions.begin() as session:
+            log = session.get(LogRow, key.party_id)
+            if log is None or not log.local:
+                raise UsageError(
+                    f"the database {engine.url.render_as_string(hide_password=True)} holds no "
+                    f"log for the key in {settings.key_file}: wrong key file or wrong database "
+                    "(or run `rdh init`)"
+                )
+            verify_store(session, full=full_check)
+    except BaseException:
+        engine.dispose()
+        raise
+    return LocalNode(settings, engine, sessions, LogStore(sessions, key))

@@ -1,0 +1,179 @@
+"""Reading one stored log: entries, tiles, entry bundles, checkpoints and Merkle proofs.
+
+`LogReader(session, log_id)` serves everything from the stored rows, inside the caller's
+transaction: entry bytes from `entries`, hashes from `tiles` (through
+`ledger.tiles.tile_hash_at`, so proofs cost O(log n) tile reads, never a pass over the
+entries) and signed notes from `checkpoints`. A partial tile of any width is served from
+the narrowest stored tile of the same level and index that is at least as wide: its first
+hashes are the same. The write path (`node.store`) uses it to resume and prove its tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from ledger.merkle import HASH_SIZE, HashAt, consistency_proof, inclusion_proof, tree_hash
+from ledger.tiles import TILE_WIDTH, TileRef, encode_entry_bundle, tile_hash_at
+from ledger.types import EntryId, Hash, LogId
+from node.db.models import CheckpointRow, EntryRow, LogRow, TileRow
+from node.errors import NotFoundError, StoreMismatch
+from node.own_log import StoredEntry
+
+__all__ = ["LogReader", "StoredCheckpoint"]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    """A stored signed checkpoint note with its (indexed) size and root."""
+
+    size: int
+    root: Hash
+    note: bytes
+
+
+class LogReader:
+    """Read access to one log's rows inside an open session."""
+
+    def __init__(self, session: Session, log_id: LogId) -> None:
+        self.session = session
+        self.log_id = log_id
+
+    def log(self) -> LogRow:
+        """The log's row, or `NotFoundError`."""
+        row = self.session.get(LogRow, self.log_id)
+        if row is None:
+            raise NotFoundError(f"log {self.log_id} is not stored on this node")
+        return row
+
+    # -- checkpoints ---------------------------------------------------------------------
+
+    def checkpoint(self, size: int | None = None) -> StoredCheckpoint:
+        """The last signed checkpoint, or the one of tree `size`; `NotFoundError` if none."""
+        query = select(CheckpointRow).where(CheckpointRow.log_id == self.log_id)
+        if size is None:
+            query = query.order_by(CheckpointRow.size.desc()).limit(1)
+        else:
+            query = query.where(CheckpointRow.size == size)
+        row = self.session.execute(query).scalar_one_or_none()
+        if row is None:
+            what = "signed checkpoint" if size is None else f"signed checkpoint of size {size}"
+            raise NotFoundError(f"log {self.log_id} has no {what}")
+        return StoredCheckpoint(size=row.size, root=Hash(row.root), note=row.note)
+
+    # -- entries ---------------------------------------------------------------------------
+
+    def entry(self, seq: int) -> StoredEntry:
+        """Entry `seq`, or `NotFoundError`."""
+        row = self.session.get(EntryRow, (self.log_id, seq))
+        if row is None:
+            raise NotFoundError(f"log {self.log_id} has no entry {seq}")
+        return _stored(row)
+
+    def entry_by_id(self, entry_id: str) -> StoredEntry:
+        """The entry with id `entry_id`, or `NotFoundError`."""
+        query = select(EntryRow).where(EntryRow.log_id == self.log_id, EntryRow.id == entry_id)
+        row = self.session.execute(query).scalar_one_or_none()
+        if row is None:
+            raise NotFoundError(f"log {self.log_id} has no entry {entry_id}")
+        return _stored(row)
+
+    def entry_count(self) -> tuple[int, int]:
+        """`(number of stored entries, highest seq + 1)`: equal when there is no gap."""
+        query = select(func.count(), func.max(EntryRow.seq)).where(EntryRow.log_id == self.log_id)
+        count, top = self.session.execute(query).one()
+        return int(count), 0 if top is None else int(top) + 1
+
+    def entry_data(self, start: int, stop: int) -> list[bytes]:
+        """The bytes of entries `[start, stop)`, in order; `NotFoundError` if one is missing."""
+        query = (
+            select(EntryRow.seq, EntryRow.data)
+            .where(EntryRow.log_id == self.log_id, EntryRow.seq >= start, EntryRow.seq < stop)
+            .order_by(EntryRow.seq)
+        )
+        rows = self.session.execute(query).all()
+        if len(rows) != stop - start or (rows and rows[0][0] != start):
+            raise NotFoundError(f"log {self.log_id} lacks some of entries {start} to {stop - 1}")
+        return [data for _, data in rows]
+
+    def entry_bundle(self, index: int, width: int = TILE_WIDTH) -> bytes:
+        """The tlog-tiles entry bundle `index` holding `width` entries."""
+        start = index * TILE_WIDTH
+        return encode_entry_bundle(self.entry_data(start, start + width))
+
+    # -- tiles and proofs --------------------------------------------------------------------
+
+    def read_tile(self, ref: TileRef) -> bytes:
+        """The `ref.width` hashes of hash tile `ref` (a `ledger.tiles.ReadTile`)."""
+        query = (
+            select(TileRow.width, TileRow.data)
+            .where(
+                TileRow.log_id == self.log_id,
+                TileRow.level == ref.level,
+                TileRow.index == ref.index,
+                TileRow.width >= ref.width,
+            )
+            .order_by(TileRow.width)
+            .limit(1)
+        )
+        row = self.session.execute(query).first()
+        if row is None:
+            raise NotFoundError(f"log {self.log_id} has no stored tile {ref.path}")
+        width, data = row
+        if len(data) != width * HASH_SIZE:
+            path = TileRef(ref.level, ref.index, width).path
+            raise StoreMismatch(
+                f"stored tile {path} of log {self.log_id} holds {len(data)} bytes, "
+                f"not {width * HASH_SIZE}: the tiles table is damaged"
+            )
+        return bytes(data[: ref.width * HASH_SIZE])
+
+    def tile(self, level: int, index: int, width: int = TILE_WIDTH) -> bytes:
+        """Hash tile `level`/`index` holding `width` hashes, or `NotFoundError`."""
+        return self.read_tile(TileRef(level, index, width))
+
+    def write_tiles(self, tiles: Iterable[tuple[TileRef, bytes]]) -> None:
+        """Store tiles; a partial tile already stored (same level, index, width) is skipped."""
+        rows = []
+        for ref, data in tiles:
+            key = (self.log_id, ref.level, ref.index, ref.width)
+            if ref.is_partial and self.session.get(TileRow, key) is not None:
+                continue
+            rows.append(
+                {
+                    "log_id": self.log_id,
+                    "level": ref.level,
+                    "index": ref.index,
+                    "width": ref.width,
+                    "data": data,
+                }
+            )
+        if rows:
+            self.session.execute(insert(TileRow), rows)
+
+    def hash_at(self, size: int) -> HashAt:
+        """The `ledger.merkle.HashAt` of the tree of `size` leaves, from the stored tiles."""
+        return tile_hash_at(self.read_tile, size)
+
+    def root(self, size: int) -> Hash:
+        """The root of the tree of `size` leaves, from the stored tiles."""
+        return tree_hash(size, self.hash_at(size))
+
+    def inclusion_proof(self, index: int, size: int) -> list[Hash]:
+        """The inclusion proof of leaf `index` in the tree of `size`, from the stored tiles."""
+        return inclusion_proof(index=index, size=size, hash_at=self.hash_at(size))
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[Hash]:
+        """The consistency proof from tree `old_size` to `new_size`, from the stored tiles."""
+        return consistency_proof(
+            old_size=old_size, new_size=new_size, hash_at=self.hash_at(new_size)
+        )
+
+
+def _stored(row: EntryRow) -> StoredEntry:
+    return StoredEntry(
+        seq=row.seq, id=EntryId(row.id), type=row.type, time=row.time, data=bytes(row.data)
+    )

@@ -1,0 +1,281 @@
+"""The write path of the node's own log (DESIGN §2.4, §6): append, prove, sign, commit.
+
+`LogStore` owns the local log in the database. `append` does one transaction per batch:
+
+1. lock the log head (SQLite `BEGIN IMMEDIATE`; PostgreSQL `SELECT ... FOR UPDATE` on the
+   log's row), so exactly one writer at a time assigns sequence numbers;
+2. build the entries (canonical bytes, seq = leaf index) and run the optional `check` hook,
+   which may raise `RuleRejected` (then nothing is stored);
+3. refuse statements with a bad signature, addressed to another log, or whose nonce the log
+   already recorded (`NonceReused`); record the nonces;
+4. store the entry bytes, extend the hash tiles from the stored partial tiles;
+5. prove, from the stored tiles, that the new tree extends the last stored signed
+   checkpoint (`ledger.merkle.verify_consistency`); only then sign the new checkpoint;
+6. store the checkpoint and commit. Acknowledged means durable.
+
+Checking the stored tree against the last checkpoint at start-up is `node.store_check`;
+reading (entries, tiles, proofs) is `node.log_reader`. Contract rules are the caller's
+(`check`); the clock is the caller's (`now`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.checkpoint import Checkpoint, log_signer, open_checkpoint, sign_checkpoint
+from ledger.entry import Entry
+from ledger.errors import LedgerError
+from ledger.keys import SigningKey
+from ledger.merkle import EMPTY_ROOT, leaf_hash, verify_consistency
+from ledger.statement import format_time
+from ledger.tiles import TileBuilder
+from ledger.types import Hash
+from node.db.engine import WRITE_LOCK
+from node.db.models import CheckpointRow, EntryRow, LogRow, NonceRow
+from node.errors import NotFoundError, StoreMismatch, UsageError
+from node.log_reader import LogReader
+from node.own_log import (
+    LOG_KINDS,
+    AppendResult,
+    Check,
+    EntryDraft,
+    Genesis,
+    OwnLog,
+    StoredEntry,
+    build_entries,
+    nonce_reused,
+    statement_nonces,
+)
+
+__all__ = ["LOG_KINDS", "AppendResult", "Check", "EntryDraft", "Genesis", "LogStore", "OwnLog"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """The log's signed head before the append: what the new tree must extend."""
+
+    size: int
+    root: Hash = field(default=EMPTY_ROOT)
+
+
+class LogStore:
+    """The node's own log, signed with `key`, in the database behind `sessions`."""
+
+    def __init__(self, sessions: sessionmaker[Session], key: SigningKey) -> None:
+        self._sessions = sessions
+        self._signer = log_signer(key)
+        self._key = key
+        self.log_id = key.party_id
+        self.origin = self._signer.name
+        self.vkey = self._signer.vkey
+
+    # -- writing -------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """One write transaction holding the database's (SQLite) write lock from its start."""
+        with self._sessions.begin() as session:
+            session.connection(execution_options={WRITE_LOCK: True})
+            yield session
+
+    def init_log(self, genesis: Genesis, now: datetime) -> AppendResult:
+        """Create the log: seq 0 is its `log.genesis`, signed into checkpoint 1."""
+        body = genesis.body(self._key.public.to_b64())
+        exists = UsageError(f"log {self.log_id} already exists in this database")
+        try:
+            with self._write() as session:
+                if session.get(LogRow, self.log_id) is not None:
+                    raise exists
+                log = LogRow(
+                    id=self.log_id,
+                    origin=self.origin,
+                    vkey=self.vkey,
+                    local=True,
+                    size=0,
+                    root=EMPTY_ROOT,
+                )
+                session.add(log)
+                session.flush()
+                genesis_draft = EntryDraft("log.genesis", body)
+                return self._append(session, log, _Head(0), [genesis_draft], now)
+        except IntegrityError as e:  # another process created it first (PostgreSQL)
+            raise exists from e
+
+    def append(
+        self, drafts: Sequence[EntryDraft], now: datetime, check: Check | None = None
+    ) -> AppendResult:
+        """Append `drafts` as one batch in one transaction; see the module docstring."""
+        if not drafts:
+            raise UsageError("there is nothing to append")
+        with self._write() as session:
+            query = select(LogRow).where(LogRow.id == self.log_id).with_for_update()
+            log = session.execute(query).scalar_one_or_none()
+            if log is None:
+                raise NotFoundError(f"log {self.log_id} does not exist yet: run `rdh init`")
+            return self._append(session, log, self._head(session, log), drafts, now, check)
+
+    def _head(self, session: Session, log: LogRow) -> _Head:
+        try:
+            stored = LogReader(session, self.log_id).checkpoint()
+            cp = open_checkpoint(stored.note, verifier=self._signer.verifier).checkpoint
+        except (LedgerError, NotFoundError) as e:
+            raise StoreMismatch(f"the last stored checkpoint cannot be used: {e}") from e
+        if (cp.size, cp.root) != (stored.size, stored.root) or cp.size != log.size:
+            raise StoreMismatch(
+                f"the log head (size {log.size}) and the last signed checkpoint "
+                f"(size {cp.size}) disagree; do not write to this database"
+            )
+        if cp.size:
+            self._check_last_entry(LogReader(session, self.log_id), cp.size)
+        return _Head(cp.size, cp.root)
+
+    def _check_last_entry(self, reader: LogReader, size: int) -> None:
+        """The last signed entry must be stored, and be the last leaf of the stored tiles."""
+        last = reader.session.execute(
+            select(EntryRow.id).where(EntryRow.log_id == self.log_id, EntryRow.seq == size - 1)
+        ).scalar_one_or_none()
+        try:
+            matches = last is not None and bytes.fromhex(last) == reader.hash_at(size)(0, size - 1)
+        except (LedgerError, NotFoundError):
+            matches = False
+        if not matches:
+            raise StoreMismatch(
+                f"entry {size - 1}, the last one signed, is missing or does not match the "
+                "stored tiles; do not write to this database (see `rdh status`)"
+            )
+
+    def _append(
+        self,
+        session: Session,
+        log: LogRow,
+        head: _Head,
+        drafts: Sequence[EntryDraft],
+        now: datetime,
+        check: Check | None = None,
+    ) -> AppendResult:
+        entries = build_entries(self.log_id, head.size, drafts, format_time(now))
+        if check is not None:
+            check(entries)
+        self._record_nonces(session, entries)
+        leaves = self._store_entries(session, entries)
+        reader = LogReader(session, self.log_id)
+        try:
+            builder = TileBuilder.from_tiles(head.size, reader.read_tile)
+        except (LedgerError, NotFoundError) as e:
+            raise StoreMismatch(f"the stored tiles of size {head.size} cannot be read: {e}") from e
+        full = builder.extend(leaves)
+        reader.write_tiles([*full, *builder.finish()])
+        size, root = builder.size, builder.root()
+        self._prove(reader, head, size, root)
+        note = sign_checkpoint(Checkpoint(origin=self.origin, size=size, root=root), self._signer)
+        session.add(CheckpointRow(log_id=self.log_id, size=size, root=root, note=note))
+        log.size, log.root = size, root
+        return AppendResult(entries=entries, checkpoint=note)
+
+    def _store_entries(self, session: Session, entries: Sequence[Entry]) -> list[Hash]:
+        """Insert the entry rows; return their leaf hashes."""
+        leaves = [leaf_hash(entry.to_bytes()) for entry in entries]
+        rows = [
+            {
+                "log_id": self.log_id,
+                "seq": entry.seq,
+                "id": leaf.hex(),
+                "type": entry.type,
+                "time": entry.time,
+                "data": entry.to_bytes(),
+            }
+            for entry, leaf in zip(entries, leaves, strict=True)
+        ]
+        session.execute(insert(EntryRow), rows)
+        return leaves
+
+    def _record_nonces(self, session: Session, entries: Sequence[Entry]) -> None:
+        """Check every statement (signature, addressee) and record its nonce, once ever."""
+        seen = statement_nonces(entries)
+        if not seen:
+            return
+        query = select(NonceRow.nonce, NonceRow.seq).where(
+            NonceRow.log_id == self.log_id, NonceRow.nonce.in_(list(seen))
+        )
+        replayed = session.execute(query).first()
+        if replayed is not None:
+            raise nonce_reused(*replayed)
+        session.execute(
+            insert(NonceRow),
+            [{"log_id": self.log_id, "nonce": n, "seq": seq} for n, seq in seen.items()],
+        )
+
+    def _prove(self, reader: LogReader, head: _Head, size: int, root: Hash) -> None:
+        """Never sign a non-extension: the stored tiles must prove `head` -> (size, root)."""
+        try:
+            proof = reader.consistency_proof(head.size, size)
+            verify_consistency(
+                old_size=head.size, new_size=size, old_root=head.root, new_root=root, proof=proof
+            )
+        except (LedgerError, NotFoundError) as e:
+            raise StoreMismatch(
+                f"refusing to sign tree size {size}: the stored tree does not extend the last "
+                f"signed checkpoint (size {head.size}): {e}"
+            ) from e
+
+    # -- reading -------------------------------------------------------------------------
+
+    @contextmanager
+    def reader(self) -> Iterator[LogReader]:
+        """A `LogReader` of this log inside one read transaction (a consistent view)."""
+        with self._sessions.begin() as session:
+            yield LogReader(session, self.log_id)
+
+    def checkpoint(self) -> bytes:
+        """The last signed checkpoint note."""
+        with self.reader() as reader:
+            return reader.checkpoint().note
+
+    @property
+    def size(self) -> int:
+        """The tree size of the last signed checkpoint."""
+        with self.reader() as reader:
+            return reader.log().size
+
+    def entry(self, seq: int) -> StoredEntry:
+        with self.reader() as reader:
+            return reader.entry(seq)
+
+    def entry_by_id(self, entry_id: str) -> StoredEntry:
+        with self.reader() as reader:
+            return reader.entry_by_id(entry_id)
+
+    def tile(self, level: int, index: int, width: int) -> bytes:
+        with self.reader() as reader:
+            return reader.tile(level, index, width)
+
+    def entry_bundle(self, index: int, width: int) -> bytes:
+        with self.reader() as reader:
+            return reader.entry_bundle(index, width)
+
+    def inclusion_proof(self, index: int, size: int) -> list[Hash]:
+        with self.reader() as reader:
+            _check_size(reader, size)
+            if not 0 <= index < size:
+                raise NotFoundError(f"log {self.log_id} has no entry {index} in a tree of {size}")
+            return reader.inclusion_proof(index, size)
+
+    def consistency_proof(self, old_size: int, new_size: int) -> list[Hash]:
+        with self.reader() as reader:
+            _check_size(reader, new_size)
+            if not 0 <= old_size <= new_size:
+                raise NotFoundError(f"no consistency proof from size {old_size} to {new_size}")
+            return reader.consistency_proof(old_size, new_size)
+
+
+def _check_size(reader: LogReader, size: int) -> None:
+    current = reader.log().size
+    if not 0 <= size <= current:
+        raise NotFoundError(f"log {reader.log_id} has {current} entries, not {size}")

@@ -1,0 +1,123 @@
+"""node.db: engines are set up as documented, models round-trip on both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.merkle import EMPTY_ROOT
+from node.db import (
+    WRITE_LOCK,
+    CheckpointRow,
+    EntryRow,
+    EvidenceRow,
+    LogRow,
+    NonceRow,
+    TileRow,
+    is_sqlite,
+    make_engine,
+)
+
+LOG = "ab" * 32
+
+
+def _pragma(engine: Engine, name: str) -> object:
+    with engine.connect() as connection:
+        return connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+
+
+def test_sqlite_is_durable_wal_with_foreign_keys(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'rdh.db'}")
+    assert _pragma(engine, "journal_mode") == "wal"
+    assert _pragma(engine, "synchronous") == 2  # FULL
+    assert _pragma(engine, "foreign_keys") == 1
+    assert _pragma(engine, "busy_timeout") == 60000
+    engine.dispose()
+
+
+def test_bare_postgresql_url_gets_psycopg() -> None:
+    engine = make_engine("postgresql://nobody@127.0.0.1:1/none")
+    assert engine.dialect.driver == "psycopg"
+    assert not is_sqlite(engine)
+
+
+def test_rows_round_trip(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        session.add(
+            LogRow(id=LOG, origin=f"rdh/{LOG}", vkey="k", local=True, size=0, root=EMPTY_ROOT)
+        )
+        session.flush()
+        session.add_all(
+            [
+                EntryRow(log_id=LOG, seq=0, id="00" * 32, type="log.genesis", time="t", data=b"{}"),
+                TileRow(log_id=LOG, level=0, index=0, width=1, data=b"\x01" * 32),
+                CheckpointRow(log_id=LOG, size=1, root=b"\x02" * 32, note=b"note"),
+                NonceRow(log_id=LOG, nonce="n" * 22, seq=0),
+                EvidenceRow(origin=f"rdh/{LOG}", note_a=b"a", note_b=b"b"),
+            ]
+        )
+    with sessions.begin() as session:
+        assert session.get(LogRow, LOG) is not None
+        entry = session.get(EntryRow, (LOG, 0))
+        assert entry is not None
+        assert entry.data == b"{}"
+        tile = session.get(TileRow, (LOG, 0, 0, 1))
+        assert tile is not None
+        assert tile.data == b"\x01" * 32
+        assert session.execute(select(EvidenceRow.note_b)).scalar_one() == b"b"
+
+
+def test_entry_id_is_unique_per_log(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        session.add(
+            LogRow(id=LOG, origin=f"rdh/{LOG}", vkey="k", local=True, size=0, root=EMPTY_ROOT)
+        )
+    rows = [
+        EntryRow(log_id=LOG, seq=n, id="00" * 32, type="a.b", time="t", data=b"") for n in (0, 1)
+    ]
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add_all(rows)
+
+
+def test_foreign_keys_are_enforced(sessions: sessionmaker[Session]) -> None:
+    with pytest.raises(IntegrityError), sessions.begin() as session:
+        session.add(NonceRow(log_id=LOG, nonce="x" * 22, seq=0))
+
+
+def test_sqlite_write_lock_begins_immediate(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'rdh.db'}")
+    other = make_engine(f"sqlite:///{tmp_path / 'rdh.db'}")
+    with engine.connect().execution_options(**{WRITE_LOCK: True}) as connection:
+        connection.begin()  # BEGIN IMMEDIATE: the write lock is taken at once
+        with other.connect() as second:
+            second.exec_driver_sql("PRAGMA busy_timeout=0")
+            with pytest.raises(OperationalError, match="locked"):
+                second.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.rollback()
+    with other.connect() as second:  # a plain transaction does not take it
+        second.begin()
+        second.execute(text("select 1"))
+        with engine.connect().execution_options(**{WRITE_LOCK: True}) as connection:
+            connection.begin()
+            connection.rollback()
+        second.rollback()
+    engine.dispose()
+    other.dispose()
+
+
+def test_unreachable_postgres_skips_locally_and_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.node import conftest
+
+    monkeypatch.setattr(conftest, "_postgres_problem", lambda: "PostgreSQL is unreachable")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="unreachable"):
+        conftest.require_postgres()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must run the PostgreSQL tests"):
+        conftest.require_postgres()
