@@ -89,9 +89,9 @@ def audit(
     for result in mapper(check_bundle, tasks):
         state = states[result.log]
         if not state.stopped:  # the same report whatever the mapper had in flight
-            _absorb(source, state, result, report, ids, unresolved)
+            failed = _absorb(source, state, result, report, ids, unresolved)
             if rules is not None:
-                _apply_rules(rules, state, result, report)
+                _apply_rules(rules, state, result, report, failed)
         done += result.count
         if progress is not None:
             progress(done, total)
@@ -216,19 +216,35 @@ def _tasks(
 
 
 def _apply_rules(
-    rules: EntryRules, state: _LogState, result: BundleResult, report: AuditReport
+    rules: EntryRules,
+    state: _LogState,
+    result: BundleResult,
+    report: AuditReport,
+    failed: set[int],
 ) -> None:
-    """Hand the bundle's verified entries to the rules, in seq order."""
+    """Hand the bundle's verified entries to the rules, in seq order (an entry that failed a
+    ledger check, here or across bundles, holds its place but is not judged)."""
     if state.rules_stopped:
         return
     if not result.entries:  # the bundle is unusable: the log's later entries mean nothing
         state.rules_stopped = True
+        report.findings.append(
+            Finding(
+                "rules.stopped",
+                f"the contract rules stop at seq {result.start} of this log: from there on "
+                "its entries could not be read (see the ledger errors)",
+                state.info.id,
+                result.start,
+                severity="notice",
+            )
+        )
         return
     hashes = result.leaf_hashes
     for offset, raw in enumerate(result.entries):
         entry_id = hashes[offset * 32 : offset * 32 + 32].hex()
-        if raw is None:
-            report.findings.extend(rules.unreadable(state.info.id, result.start + offset, entry_id))
+        seq = result.start + offset
+        if raw is None or seq in failed:
+            report.findings.extend(rules.unreadable(state.info.id, seq, entry_id))
         else:
             report.findings.extend(rules.apply(Entry.from_verified_bytes(raw), entry_id))
 
@@ -240,7 +256,10 @@ def _absorb(
     report: AuditReport,
     ids: set[bytes],
     unresolved: list[tuple[str, int, str, bytes]],
-) -> None:
+) -> set[int]:
+    """Take in one bundle's result; return the seqs that failed a cross-bundle check (a
+    reused nonce), which the rules must treat as unreadable."""
+    failed: set[int] = set()
     report.findings.extend(result.findings)
     state.statements += result.statements
     report.statements_checked += result.statements
@@ -253,6 +272,7 @@ def _absorb(
             state.nonces[nonce] = seq
             continue
         offset = (seq - result.start) * 32
+        failed.add(seq)
         report.findings.append(
             Finding(
                 "statement.nonce-reused",
@@ -265,7 +285,7 @@ def _absorb(
     if not hashes:
         state.tree_broken = True
         state.stopped = result.missing
-        return
+        return failed
     state.entries += result.count
     report.entries_checked += result.count
     ids.update(hashes[i : i + 32] for i in range(0, len(hashes), 32))
@@ -274,15 +294,16 @@ def _absorb(
             offset = (seq - result.start) * 32
             unresolved.append((state.info.id, seq, hashes[offset : offset + 32].hex(), target))
     if state.tree_broken:  # an earlier bundle is unusable: the tree cannot be rebuilt
-        return
+        return failed
     if result.count < tiles.TILE_WIDTH:
         state.tail = result.edge
-        return
+        return failed
     subtree = result.edge[0]
     state.bundle_range.append(subtree)
     prefix = bundle.log_prefix(state.info.id)
     for ref, expected in state.bundles.append(subtree):
         _compare_tile(source, state, prefix, ref, expected, report)
+    return failed
 
 
 def _compare_tile(

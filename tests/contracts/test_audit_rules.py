@@ -83,3 +83,42 @@ def test_an_entry_failing_the_ledger_checks_holds_its_place_for_the_rules() -> N
     report = audit(sink, rules=ContractRules())
     assert [f.rule for f in report.errors] == ["entry.format"]
     assert report.notices == []
+
+
+def test_an_entry_reusing_a_nonce_is_not_judged_by_the_rules() -> None:
+    from ledger.statement import Statement, sign_statement
+
+    log = MemoryLog(_key("audit-rules/nonce"))
+    _genesis(log)
+    worker = _key("audit-rules/nonce/worker")
+    for _ in range(2):  # the same statement (and nonce) recorded twice
+        body = {"worker": worker.public.party_id, "engagement": "gig", "display_name": "W"}
+        stmt = Statement(
+            type="member.enroll",
+            log=log.log_id,
+            signer=worker.public,
+            time=TIME,
+            nonce="A" * 22,
+            body=body,
+        )
+        log.append(
+            type="member.enroll", time=TIME, body=body, signed=[sign_statement(stmt, key=worker)]
+        )
+    sink = bundle.MemoryBundle()
+    export_bundle(sink, [log])
+    report = audit(sink, rules=ContractRules())
+    # Only the ledger objects: the replayed enrolment is not judged (no rule finding at seq 2).
+    assert [(f.rule, f.seq) for f in report.errors] == [("statement.nonce-reused", 2)]
+
+
+def test_rules_stop_with_a_notice_where_a_log_cannot_be_read() -> None:
+    log = MemoryLog(_key("audit-rules/missing"))
+    _genesis(log)
+    for n in range(300):
+        log.append(type="log.follow", time=TIME, body={"log": f"{n:064x}", "relation": "follow"})
+    sink = bundle.MemoryBundle()
+    export_bundle(sink, [log])
+    del sink.files[bundle.log_prefix(log.log_id) + "tile/entries/001.p/45"]
+    report = audit(sink, rules=ContractRules())
+    stopped = [f for f in report.findings if f.rule == "rules.stopped"]
+    assert [(f.seq, f.severity) for f in stopped] == [(256, "notice")]
