@@ -12,7 +12,8 @@ Order of work, per log listed in the manifest:
 
 then across logs: references resolve within the bundle (otherwise a notice), and each piece
 of equivocation evidence is verified. Memory stays bounded: one entry bundle per worker,
-tile builders of O(log n), and the set of entry ids.
+tile builders of O(log n), 32 bytes per entry for the ids (one bytearray per log) and
+the references that leave their entry bundle, resolved in one scan at the end.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def audit(
 
     total = sum(info.size for info in manifest.logs)
     done = 0
-    ids: set[bytes] = set()
+    ids: dict[str, bytearray] = {info.id: bytearray() for info in manifest.logs}
     unresolved: list[tuple[str, int, str, bytes]] = []
     tasks = _tasks(source, manifest, states, keep_entries=rules is not None)
     for result in mapper(check_bundle, tasks):
@@ -100,8 +101,9 @@ def audit(
         _finish_log(source, state, report)
     if rules is not None:
         report.findings.extend(rules.finish())
+    found = _find(ids.values(), {ref for *_, ref in unresolved})
     for log, seq, entry_id, ref in unresolved:
-        if ref not in ids:
+        if ref not in found:
             report.findings.append(
                 Finding(
                     "ref.outside",
@@ -254,7 +256,7 @@ def _absorb(
     state: _LogState,
     result: BundleResult,
     report: AuditReport,
-    ids: set[bytes],
+    ids: dict[str, bytearray],
     unresolved: list[tuple[str, int, str, bytes]],
 ) -> set[int]:
     """Take in one bundle's result; return the seqs that failed a cross-bundle check (a
@@ -288,11 +290,10 @@ def _absorb(
         return failed
     state.entries += result.count
     report.entries_checked += result.count
-    ids.update(hashes[i : i + 32] for i in range(0, len(hashes), 32))
-    for seq, target in result.refs:
-        if target not in ids:
-            offset = (seq - result.start) * 32
-            unresolved.append((state.info.id, seq, hashes[offset : offset + 32].hex(), target))
+    ids[state.info.id] += hashes
+    for seq, target in result.refs:  # resolved (or not) against every id at the end
+        offset = (seq - result.start) * 32
+        unresolved.append((state.info.id, seq, hashes[offset : offset + 32].hex(), target))
     if state.tree_broken:  # an earlier bundle is unusable: the tree cannot be rebuilt
         return failed
     if result.count < tiles.TILE_WIDTH:
@@ -304,6 +305,19 @@ def _absorb(
     for ref, expected in state.bundles.append(subtree):
         _compare_tile(source, state, prefix, ref, expected, report)
     return failed
+
+
+def _find(haystacks: Iterable[bytearray], needles: set[bytes]) -> set[bytes]:
+    """The needles (32-byte ids) that occur among the concatenated 32-byte ids."""
+    found: set[bytes] = set()
+    if not needles:
+        return found
+    for hay in haystacks:
+        view = memoryview(hay)
+        for i in range(0, len(hay), 32):
+            if (h := view[i : i + 32].tobytes()) in needles:
+                found.add(h)
+    return found
 
 
 def _compare_tile(

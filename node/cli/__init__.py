@@ -8,6 +8,7 @@ error (a bug: `rdh --debug` shows its traceback).
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import Any
 
@@ -22,6 +23,17 @@ EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _COMMANDS and cmd_name not in self.commands:
+            module, attr = _COMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attr)
+            assert isinstance(command, click.Command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -55,21 +67,16 @@ def rdh(debug: bool) -> None:
     """rdh: the Rendanheyi ledger. Run a node, or audit an exported bundle offline."""
 
 
-def _register() -> None:
-    from node.cli import audit, example
-
-    rdh.add_command(audit.audit_command)
-    rdh.add_command(audit.verify_command)
-    rdh.add_command(example.example_command)
-
-    from node.cli import node_commands
-
-    rdh.add_command(node_commands.init_command)
-    rdh.add_command(node_commands.status_command)
-    rdh.add_command(node_commands.export_command)
-
-
-_register()
+#: Commands by name, imported only when used, so `rdh audit` does not load the database
+#: stack (SQLAlchemy, Alembic) into the auditor's process and its workers.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "audit": ("node.cli.audit", "audit_command"),
+    "verify": ("node.cli.audit", "verify_command"),
+    "example": ("node.cli.example", "example_command"),
+    "init": ("node.cli.node_commands", "init_command"),
+    "status": ("node.cli.node_commands", "status_command"),
+    "export": ("node.cli.node_commands", "export_command"),
+}
 
 
 def main() -> None:

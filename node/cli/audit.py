@@ -12,9 +12,9 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from contracts.audit_rules import ContractRules
 from ledger import audit as ledger_audit
 from ledger import bundle
+from ledger.audit import EntryRules
 from ledger.errors import LedgerError
 from ledger.note import NoteVerifier
 from ledger.policy import Policy
@@ -88,7 +88,7 @@ def audit_command(
     source = open_bundle(bundle_path)
     try:
         manifest = bundle.read_manifest(source)
-        rules = None if ledger_only else ContractRules()
+        rules = None if ledger_only else _contract_rules()
         with ProcessMapper(workers) as mapper, _few_collections():
             report = _run(source, manifest, policy, mapper, rules)
     finally:
@@ -108,7 +108,7 @@ def _run(
     manifest: bundle.Manifest,
     policy: Policy | None,
     mapper: ProcessMapper,
-    rules: ContractRules | None,
+    rules: EntryRules | None,
 ) -> ledger_audit.AuditReport:
     """The audit, with a progress bar on stderr when it is a terminal."""
     total = sum(log.size for log in manifest.logs)
@@ -131,6 +131,13 @@ def _run(
             progress=lambda done, _total: bar.update(task, completed=done),
             rules=rules,
         )
+
+
+def _contract_rules() -> EntryRules:
+    """The contract rules, imported only when used (--ledger-only keeps the process small)."""
+    from contracts.audit_rules import ContractRules
+
+    return ContractRules()
 
 
 @contextlib.contextmanager
