@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -443,3 +445,24 @@ def test_audit_checks_the_contract_rules_unless_ledger_only(
     with_rules = run("audit", str(path), "--workers", "1", rules=True)
     assert with_rules.exit_code == 1  # the builders' bodies follow no contract schema
     assert "ERROR [schema." in with_rules.stdout
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="util-linux `script` is not installed")
+def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
+    """On a terminal the audit draws a progress bar on stderr; piped, it draws nothing."""
+    out = tmp_path / "example"
+    assert rdh_process("example", str(out)).returncode == 0
+    piped = rdh_process("audit", str(out), "--workers", "1")
+    assert piped.returncode == 0
+    assert "auditing" not in piped.stderr
+    typescript = tmp_path / "typescript"
+    command = f"{shlex.quote(str(RDH))} audit {shlex.quote(str(out))} --workers 1 > /dev/null"
+    done = subprocess.run(
+        ["script", "-qec", command, str(typescript)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0
+    assert b"auditing" in typescript.read_bytes()
+    assert b"entries" in typescript.read_bytes()
