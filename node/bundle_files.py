@@ -16,7 +16,10 @@ from types import TracebackType
 
 from ledger.errors import BundleError
 
-__all__ = ["DirectoryBundle", "ZipBundle", "open_bundle", "open_bundle_sink"]
+__all__ = ["MAX_NAMES", "DirectoryBundle", "ZipBundle", "open_bundle", "open_bundle_sink"]
+
+#: Most files a listing returns (evidence files, log folders): more is a hostile bundle.
+MAX_NAMES = 1_000_000
 
 
 def _check_name(name: str) -> str:
@@ -64,20 +67,33 @@ class DirectoryBundle:
         return (self.root / _check_name(name)).is_file()
 
     def names(self, prefix: str) -> list[str]:
+        """Regular files under `prefix`, never following a symlink (in or out of the bundle);
+        at most `MAX_NAMES`, so a hostile tree cannot make a listing endless."""
         folder = self.root / prefix.rstrip("/")
-        if not folder.is_dir():
+        if folder.is_symlink() or not folder.is_dir():
             return []
         found = []
-        for dirpath, _dirs, files in os.walk(folder):
+        for dirpath, dirs, files in os.walk(folder):  # os.walk does not follow symlinks
             for file in files:
-                rel = Path(dirpath, file).relative_to(self.root).as_posix()
-                found.append(rel)
+                path = Path(dirpath, file)
+                if path.is_symlink() or not path.is_file():
+                    continue
+                found.append(path.relative_to(self.root).as_posix())
+                if len(found) > MAX_NAMES:
+                    raise BundleError(
+                        f"the bundle holds more than {MAX_NAMES} files under {prefix}"
+                    )
+            dirs[:] = [d for d in dirs if not Path(dirpath, d).is_symlink()]
         return sorted(found)
 
     def write(self, name: str, data: bytes) -> None:
         path = self.root / _check_name(name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        try:
+            with path.open("xb") as f:  # each name is written once
+                f.write(data)
+        except FileExistsError:
+            raise BundleError(f"bundle file {name} written twice") from None
 
     def close(self) -> None:
         """Nothing to release for a directory."""
@@ -120,7 +136,14 @@ class ZipBundle:
         try:
             with self._zip.open(info) as f:
                 data = f.read(limit + 1)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            ValueError,
+            NotImplementedError,  # an unsupported compression method
+            RuntimeError,  # an encrypted member
+        ) as e:
             raise BundleError(f"cannot read {name} from the zip: {e}") from e
         if len(data) > limit:
             raise BundleError(f"bundle file {name} is larger than the {limit}-byte limit")
@@ -175,6 +198,8 @@ def open_bundle(path: Path) -> DirectoryBundle | ZipBundle:
         return DirectoryBundle(path)
     if not path.exists():
         raise BundleError(f"no such bundle: {path}")
+    if not path.is_file():
+        raise BundleError(f"{path} is neither a directory nor a regular (zip) file")
     return ZipBundle(path, "r")
 
 
@@ -183,15 +208,28 @@ def open_bundle_sink(path: Path, *, force: bool = False) -> DirectoryBundle | Zi
     if path.exists():
         if not force:
             raise BundleError(f"{path} already exists (use --force to replace it)")
-        if path.is_dir():
+        if path.is_dir() and not path.is_symlink():
             _remove_tree(path)
-        else:
+        elif _is_zip_bundle(path):
             path.unlink()
+        else:
+            raise BundleError(f"{path} exists and is not a bundle; not replacing it")
     if path.suffix == ".zip":
         path.parent.mkdir(parents=True, exist_ok=True)
         return ZipBundle(path, "w")
     path.mkdir(parents=True)
     return DirectoryBundle(path)
+
+
+def _is_zip_bundle(path: Path) -> bool:
+    """Only a zip file holding a manifest.json is a bundle that --force may replace."""
+    if path.is_symlink() or not path.is_file() or path.suffix != ".zip":
+        return False
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return "manifest.json" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def _remove_tree(path: Path) -> None:

@@ -47,6 +47,9 @@ class ProcessMapper:
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=context, initializer=_yield_to_parent
             )
+            # Fork every worker now, before the caller starts threads (a progress bar):
+            # forking a process that runs threads can deadlock the child.
+            self._pool.submit(os.getpid).result()
 
     def __call__(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         if self._pool is None:

@@ -25,7 +25,7 @@ from ledger import bundle, evidence, merkle, tiles
 from ledger.audit.entries import BundleResult, BundleTask, check_bundle
 from ledger.audit.report import AuditReport, Finding, LogSummary
 from ledger.audit.rules import EntryRules
-from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.checkpoint import Checkpoint, check_log_key, open_checkpoint
 from ledger.compact import CompactRange
 from ledger.entry import Entry
 from ledger.errors import BundleError, LedgerError
@@ -79,6 +79,7 @@ def audit(
     report.bundled_policy = any(label == "bundled-policy" for label, _ in policies)
     report.rules_checked = rules is not None
     states: dict[str, _LogState] = {info.id: _LogState(info) for info in manifest.logs}
+    _check_listing(source, manifest, policy, report)
     for state in states.values():
         _check_checkpoint(source, state, policies, report)
 
@@ -132,6 +133,41 @@ def audit(
     return report
 
 
+def _check_listing(
+    source: bundle.BundleSource,
+    manifest: bundle.Manifest,
+    trusted: Policy | None,
+    report: AuditReport,
+) -> None:
+    """A bundle must not hide a log: the manifest lists every log whose files it holds, and
+    every log of the auditor's policy."""
+    listed = {info.id for info in manifest.logs}
+    if not listed:
+        report.findings.append(
+            Finding("bundle.empty", "the manifest lists no log: there is nothing to audit")
+        )
+    held = {name.split("/")[1] for name in source.names("logs/") if name.count("/") >= 2}
+    for log in sorted(held - listed):
+        report.findings.append(
+            Finding(
+                "bundle.unlisted",
+                "the bundle holds files of this log but the manifest does not list it "
+                "(was it removed from the manifest?)",
+                log,
+            )
+        )
+    for line in trusted.logs if trusted is not None else ():
+        log = party_id(line.verifier.public_key.to_bytes())
+        if log not in listed:
+            report.findings.append(
+                Finding(
+                    "policy.log-missing",
+                    f"your policy lists log {line.verifier.name}, which the bundle does not hold",
+                    log,
+                )
+            )
+
+
 def _policies(
     source: bundle.BundleSource, trusted: Policy | None, report: AuditReport
 ) -> list[tuple[str, Policy]]:
@@ -159,8 +195,7 @@ def _check_checkpoint(
     info = state.info
     try:
         verifier = NoteVerifier.from_vkey(info.vkey)
-        if party_id(verifier.public_key.to_bytes()) != info.id:
-            raise LedgerError("the manifest's key for this log does not hash to the log id")
+        check_log_key(info.id, verifier.public_key)
         if verifier.name != info.origin:
             raise LedgerError(f"the log key is named {verifier.name!r}, not {info.origin!r}")
         data = source.read(bundle.checkpoint_path(info.id), limit=bundle.LIMITS["checkpoint"])
@@ -187,7 +222,10 @@ def _check_checkpoint(
             rule = "policy.quorum" if label == "policy" else "bundled-policy.quorum"
             _error(report, state, rule, f"the checkpoint does not satisfy the {label}: {e}")
         else:
-            state.cosigned_by = tuple(sorted(set(state.cosigned_by) | set(verified.cosigned_by)))
+            # Witnesses count as the auditor's only under the trusted policy; the bundle's own
+            # policy names them only when no trusted policy was given.
+            if label == "policy" or not any(name == "policy" for name, _ in policies):
+                state.cosigned_by = tuple(sorted(verified.cosigned_by))
 
 
 def _tasks(

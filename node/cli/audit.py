@@ -27,11 +27,29 @@ from node.report_render import render_html, render_json, render_text
 __all__ = ["audit_command", "verify_command"]
 
 
-def _read_policy(path: Path) -> Policy:
+#: Largest policy and receipt files read (a receipt carries one entry of at most 64 KiB).
+MAX_POLICY_BYTES = 1 << 20
+MAX_RECEIPT_BYTES = 256 << 10
+
+
+def _read_small(path: Path, *, limit: int, what: str) -> bytes:
+    """Read a regular file of at most `limit` bytes (never a FIFO or a device)."""
     try:
-        data = path.read_bytes()
+        if not path.exists():
+            raise UsageError(f"cannot read {what} {path}: no such file")
+        if not path.is_file():
+            raise UsageError(f"{what} {path} is not a regular file")
+        with path.open("rb") as f:
+            data = f.read(limit + 1)
     except OSError as e:
-        raise UsageError(f"cannot read policy file {path}: {e.strerror}") from e
+        raise UsageError(f"cannot read {what} {path}: {e.strerror}") from e
+    if len(data) > limit:
+        raise UsageError(f"{what} {path} is larger than {limit} bytes")
+    return data
+
+
+def _read_policy(path: Path) -> Policy:
+    data = _read_small(path, limit=MAX_POLICY_BYTES, what="policy file")
     try:
         return Policy.from_text(data)
     except LedgerError as e:
@@ -94,12 +112,12 @@ def audit_command(
     finally:
         source.close()
     name = str(bundle_path)
+    if html_path is not None:  # first: if it cannot be written, the error is not lost below
+        html_path.write_text(render_html(report, manifest, name), encoding="utf-8")
     if fmt == "json":
         click.echo(render_json(report, manifest, name))
     else:
         click.echo(render_text(report, manifest, name))
-    if html_path is not None:
-        html_path.write_text(render_html(report, manifest, name), encoding="utf-8")
     sys.exit(0 if report.ok else 1)
 
 
@@ -168,12 +186,9 @@ def verify_command(receipt_path: Path, vkey: str | None, policy_path: Path | Non
     Exit status: 0 the entry is in the log; 1 the receipt does not verify (including a
     malformed or tampered receipt); 2 the receipt file, key or policy cannot be used.
     """
-    if (vkey is None) == (policy_path is None):
+    if vkey is None and policy_path is None:
         raise UsageError("give the log's key with --key VKEY or a policy with --policy FILE")
-    try:
-        data = receipt_path.read_bytes()
-    except OSError as e:
-        raise UsageError(f"cannot read receipt {receipt_path}: {e.strerror}") from e
+    data = _read_small(receipt_path, limit=MAX_RECEIPT_BYTES, what="receipt")
     key = NoteVerifier.from_vkey(vkey) if vkey else None
     policy = _read_policy(policy_path) if policy_path else None
     try:

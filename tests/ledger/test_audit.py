@@ -927,3 +927,64 @@ def test_corrupt_bundle_does_not_stop_the_checks_of_later_entries(
     report = audit(MemoryBundle(files))
     assert [f.rule for f in report.errors] == ["bundle.unreadable", "tree.incomplete"]
     assert report.logs[A].entries_checked == len(eco.entries[A]) - 256  # bundle 001 still read
+
+
+def _two_logs() -> tuple[MemoryBundle, list[MemoryLog]]:
+    from ledger.memlog import MemoryLog, export_bundle
+    from tests.builders import key
+
+    logs = [MemoryLog(key(f"audit/hidden/{n}")) for n in range(2)]
+    for log in logs:
+        log.append(type="test.note", time="2026-11-25T10:00:00Z", body={"n": 1})
+    sink = MemoryBundle()
+    export_bundle(sink, logs)
+    return sink, logs
+
+
+def test_a_log_removed_from_the_manifest_is_an_error() -> None:
+    sink, logs = _two_logs()
+    manifest = Manifest.from_bytes(sink.files[bundle.MANIFEST])
+    hidden = replace(manifest, logs=manifest.logs[:1])
+    sink.files[bundle.MANIFEST] = hidden.to_bytes()
+    report = audit(sink)
+    assert [(f.rule, f.log) for f in report.errors] == [("bundle.unlisted", logs[1].log_id)]
+
+
+def test_a_manifest_without_logs_is_an_error() -> None:
+    sink = MemoryBundle()
+    sink.write(bundle.MANIFEST, Manifest(exporter="test", logs=()).to_bytes())
+    assert [f.rule for f in audit(sink).errors] == ["bundle.empty"]
+
+
+def test_a_log_of_the_trusted_policy_missing_from_the_bundle_is_an_error() -> None:
+    from ledger.policy import Policy
+
+    sink, logs = _two_logs()
+    manifest = Manifest.from_bytes(sink.files[bundle.MANIFEST])
+    sink.files[bundle.MANIFEST] = replace(manifest, logs=manifest.logs[:1]).to_bytes()
+    for name in list(sink.files):
+        if name.startswith(bundle.log_prefix(logs[1].log_id)):
+            del sink.files[name]  # the whole log is gone, files and all
+    policy = Policy.from_text("".join(f"log {log.vkey}\n" for log in logs) + "quorum none\n")
+    assert audit(sink).ok  # without the auditor's policy nothing says a log is missing
+    report = audit(sink, policy=policy)
+    assert [(f.rule, f.log) for f in report.errors] == [("policy.log-missing", logs[1].log_id)]
+
+
+def test_witnesses_shown_are_those_of_the_trusted_policy() -> None:
+    """A witness named only by the bundle's own policy is not reported as cosigning."""
+    from ledger.memlog import MemoryLog, Witness, export_bundle
+    from ledger.policy import Policy
+    from tests.builders import key
+
+    log = MemoryLog(key("audit/witness-attribution"))
+    log.append(type="test.note", time="2026-11-25T10:00:00Z", body={"n": 1})
+    mine, theirs = (Witness(f"w.example/{n}", key(f"audit/witness/{n}")) for n in ("a", "b"))
+    bundled = Policy.from_text(f"witness b {theirs.cosigner.to_vkey()}\nquorum b\n").to_bytes()
+    sink = MemoryBundle()
+    export_bundle(sink, [log], witnesses=[theirs], policy=bundled, timestamp=1_764_000_000)
+    assert audit(sink).logs[0].cosigned_by == ("w.example/b",)
+    trusted = Policy.from_text(f"witness a {mine.cosigner.to_vkey()}\nquorum a\n")
+    report = audit(sink, policy=trusted)
+    assert [f.rule for f in report.errors] == ["policy.quorum"]
+    assert report.logs[0].cosigned_by == ()

@@ -327,9 +327,14 @@ def test_verify_unusable_input_exits_2(
     vkey = eco.memlog(1).vkey
     good = str(receipts["good"])
     assert_unusable(run("verify", good), "--key")
-    assert_unusable(run("verify", good, "--key", vkey, "--policy", str(receipts["policy"])))
+    both = run("verify", good, "--key", vkey, "--policy", str(receipts["policy"]))
+    assert both.exit_code == 0  # key and policy together: both must hold
     assert_unusable(run("verify", str(tmp_path / "missing"), "--key", vkey), "cannot read")
-    assert_unusable(run("verify", str(tmp_path), "--key", vkey), "cannot read")
+    assert_unusable(run("verify", str(tmp_path), "--key", vkey), "is not a regular file")
+    assert_unusable(run("verify", "/dev/zero", "--key", vkey), "is not a regular file")
+    huge = tmp_path / "huge.tlog-proof"
+    huge.write_bytes(b"c2sp.org/tlog-proof@v1\n" + b"A" * (1 << 20))
+    assert_unusable(run("verify", str(huge), "--key", vkey), "is larger than")
     assert_unusable(run("verify", good, "--key", "not a vkey"))
     assert_unusable(run("verify", good, "--policy", str(tmp_path / "missing.policy")))
 
