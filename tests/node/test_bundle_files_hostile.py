@@ -54,7 +54,7 @@ def test_unreadable_zip_members_are_bundle_errors(
     files: dict[str, bytes], tmp_path: Path, patches: tuple[tuple[bytes, int, int], ...]
 ) -> None:
     source = open_bundle(_zip(tmp_path / "b.zip", files, patches))
-    with pytest.raises(BundleError, match="cannot read manifest.json from the zip"):
+    with pytest.raises(BundleError, match=r"cannot read manifest\.json from the zip"):
         audit(source)
 
 
