@@ -14,7 +14,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -201,7 +201,8 @@ class SigningKey:
             raise FormatError("the key file is not encrypted: no passphrase is needed")
         try:
             key = serialization.load_pem_private_key(data, password=passphrase)
-        except (ValueError, TypeError, UnsupportedAlgorithm) as e:
+        except (ValueError, TypeError, UnsupportedAlgorithm, InternalError) as e:
+            # InternalError: OpenSSL fails this way on some damaged PEM bodies.
             if encrypted:
                 raise VerificationError("the passphrase is wrong or the key file is damaged") from e
             raise FormatError("the key file is not a readable PEM private key") from e

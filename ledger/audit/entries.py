@@ -12,7 +12,7 @@ picklable function so the caller may run it in other processes.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ledger import bundle, tiles
 from ledger.audit.report import Finding
@@ -68,89 +68,101 @@ def check_bundle(task: BundleTask) -> BundleResult:
     """Check every entry of one bundle; bad data becomes findings, never exceptions."""
     log, start, count = task.log, task.start, task.count
     prefix = bundle.log_prefix(log)
+    span = f"seq {start} to {start + count - 1}"
     try:
         data = task.source.read(
             prefix + tiles.entries_path(task.index, count), limit=bundle.LIMITS["entries"]
         )
     except LedgerError as e:
-        message = f"the entry bundle for seq {start} to {start + count - 1} is missing: {e}"
-        finding = Finding("bundle.missing", message, log, start)
+        finding = Finding(
+            "bundle.missing", f"the entry bundle for {span} is missing: {e}", log, start
+        )
         return BundleResult(log, start, count, b"", (), (finding,), 0, (), (), missing=True)
     try:
         entries = tiles.decode_entry_bundle(data, count)
     except LedgerError as e:
-        finding = Finding(
-            "bundle.unreadable",
-            f"the entry bundle for seq {start} to {start + count - 1} cannot be used: {e}",
-            log,
-            start,
-        )
+        message = f"the entry bundle for {span} cannot be used: {e}"
+        finding = Finding("bundle.unreadable", message, log, start)
         return BundleResult(log, start, count, b"", (), (finding,), 0, (), ())
 
-    findings: list[Finding] = []
-    leaves: list[bytes] = []
-    nonces: list[tuple[int, str]] = []
-    refs: list[tuple[int, str]] = []
-    statements = 0
-    genesis_name: str | None = None
-    sha256 = hashlib.sha256
-    kept: list[bytes | None] = []
+    scan = _Scan(log)
     for offset, raw in enumerate(entries):
-        seq = start + offset
-        digest = sha256(b"\x00" + raw).digest()
-        leaves.append(digest)
-        found = len(findings)
-        try:
-            entry = Entry.from_bytes(raw)
-        except LedgerError as e:
-            findings.append(Finding("entry.format", str(e), log, seq, digest.hex()))
-            kept.append(None)
-            continue
-        if entry.seq != seq:
-            message = f"the entry says seq {entry.seq} but is leaf {seq} of the log"
-            findings.append(Finding("entry.seq", message, log, seq, digest.hex()))
-        if entry.log != log:
-            message = f"the entry claims log {entry.log}, not the log that holds it"
-            findings.append(Finding("entry.log", message, log, seq, digest.hex()))
-        if seq == 0 and entry.type == "log.genesis":
-            name = entry.body.get("name")
-            genesis_name = name if isinstance(name, str) else None
-        refs.extend((seq, ref) for ref in entry.refs)
-        for signed in entry.signed:
-            statements += 1
-            nonces.append((seq, signed.statement.nonce))
-            try:
-                signed.verify()
-            except LedgerError as e:
-                findings.append(Finding("statement.signature", str(e), log, seq, digest.hex()))
-            if signed.statement.log != log:
-                message = (
-                    f"an embedded statement is addressed to log {signed.statement.log}, "
-                    "not the log that recorded it"
-                )
-                findings.append(Finding("statement.log", message, log, seq, digest.hex()))
-        # Rules may trust what passed every check here; an entry that failed one is unusable.
-        kept.append(raw if len(findings) == found else None)
-
-    hashes = b"".join(leaves)
-    _compare_level0(task, prefix, hashes, findings)
+        scan.entry(raw, start + offset)
+    hashes = b"".join(scan.leaves)
+    _compare_level0(task, prefix, hashes, scan.findings)
     edge = CompactRange()
-    edge.extend(Hash(h) for h in leaves)
-    local = {h.hex() for h in leaves}
-    outside = tuple((seq, bytes.fromhex(ref)) for seq, ref in refs if ref not in local)
+    edge.extend(Hash(h) for h in scan.leaves)
+    local = {h.hex() for h in scan.leaves}
+    outside = tuple((seq, bytes.fromhex(ref)) for seq, ref in scan.refs if ref not in local)
     return BundleResult(
         log=log,
         start=start,
         count=count,
         leaf_hashes=hashes,
         edge=edge.hashes,
-        findings=tuple(findings),
-        statements=statements,
-        nonces=tuple(nonces),
+        findings=tuple(scan.findings),
+        statements=scan.statements,
+        nonces=tuple(scan.nonces),
         refs=outside,
-        genesis_name=genesis_name,
-        entries=tuple(kept) if task.keep_entries else (),
+        genesis_name=scan.genesis_name,
+        entries=tuple(scan.kept) if task.keep_entries else (),
     )
+
+
+@dataclass(slots=True)
+class _Scan:
+    """What the entries of one bundle showed, entry by entry."""
+
+    log: str
+    findings: list[Finding] = field(default_factory=list)
+    leaves: list[bytes] = field(default_factory=list)
+    nonces: list[tuple[int, str]] = field(default_factory=list)
+    refs: list[tuple[int, str]] = field(default_factory=list)
+    kept: list[bytes | None] = field(default_factory=list)
+    statements: int = 0
+    genesis_name: str | None = None
+
+    def entry(self, raw: bytes, seq: int) -> None:
+        """Check one entry: canonical bytes and fields, its own seq and log, and every
+        embedded statement (each one reported, unlike `ledger.entry.verify_statements`,
+        which stops at the first)."""
+        digest = hashlib.sha256(b"\x00" + raw).digest()
+        self.leaves.append(digest)
+        found = len(self.findings)
+        try:
+            entry = Entry.from_bytes(raw)
+        except LedgerError as e:
+            self._finding("entry.format", str(e), seq, digest)
+            self.kept.append(None)
+            return
+        if entry.seq != seq:
+            message = f"the entry says seq {entry.seq} but is leaf {seq} of the log"
+            self._finding("entry.seq", message, seq, digest)
+        if entry.log != self.log:
+            message = f"the entry claims log {entry.log}, not the log that holds it"
+            self._finding("entry.log", message, seq, digest)
+        if seq == 0 and entry.type == "log.genesis":
+            name = entry.body.get("name")
+            self.genesis_name = name if isinstance(name, str) else None
+        self.refs.extend((seq, ref) for ref in entry.refs)
+        for signed in entry.signed:
+            self.statements += 1
+            self.nonces.append((seq, signed.statement.nonce))
+            try:
+                signed.verify()
+            except LedgerError as e:
+                self._finding("statement.signature", str(e), seq, digest)
+            if signed.statement.log != self.log:
+                message = (
+                    f"an embedded statement is addressed to log {signed.statement.log}, "
+                    "not the log that recorded it"
+                )
+                self._finding("statement.log", message, seq, digest)
+        # Rules may trust what passed every check here; an entry that failed one is unusable.
+        self.kept.append(raw if len(self.findings) == found else None)
+
+    def _finding(self, rule: str, message: str, seq: int, digest: bytes) -> None:
+        self.findings.append(Finding(rule, message, self.log, seq, digest.hex()))
 
 
 def _compare_level0(task: BundleTask, prefix: str, hashes: bytes, findings: list[Finding]) -> None:

@@ -12,8 +12,9 @@ Order of work, per log listed in the manifest:
 
 then across logs: references resolve within the bundle (otherwise a notice), and each piece
 of equivocation evidence is verified. Memory stays bounded: one entry bundle per worker,
-tile builders of O(log n), 32 bytes per entry for the ids (one bytearray per log) and
-the references that leave their entry bundle, resolved in one scan at the end.
+tile builders of O(log n), 32 bytes per entry for the ids (one bytearray per log), each
+log's statement nonces (one string per statement), and the references that leave their
+entry bundle, resolved in one scan at the end.
 """
 
 from __future__ import annotations
@@ -70,8 +71,9 @@ def audit(
     progress: Progress | None = None,
     rules: EntryRules | None = None,
 ) -> AuditReport:
-    """Audit a bundle. Raises `BundleError`/`FormatError` only if the manifest cannot be read;
-    everything else found wrong becomes a `Finding` in the report."""
+    """Audit a bundle. Raises `BundleError`/`FormatError` if the manifest cannot be read
+    (and whatever the `source` itself raises that is not a `LedgerError`); everything else
+    found wrong becomes a `Finding` in the report."""
     manifest = bundle.read_manifest(source)
     report = AuditReport()
     policies = _policies(source, policy, report)
@@ -102,35 +104,36 @@ def audit(
         _finish_log(source, state, report)
     if rules is not None:
         report.findings.extend(rules.finish())
+    _check_refs(ids, unresolved, report)
+    _check_evidence(source, states, report)
+    report.logs.extend(_summary(state, report) for state in states.values())
+    return report
+
+
+def _check_refs(
+    ids: dict[str, bytearray], unresolved: list[tuple[str, int, str, bytes]], report: AuditReport
+) -> None:
+    """References that left their entry bundle, resolved against every id of the bundle."""
     found = _find(ids.values(), {ref for *_, ref in unresolved})
     for log, seq, entry_id, ref in unresolved:
         if ref not in found:
+            message = f"references entry {ref.hex()}, which is not in this bundle"
             report.findings.append(
-                Finding(
-                    "ref.outside",
-                    f"references entry {ref.hex()}, which is not in this bundle",
-                    log,
-                    seq,
-                    entry_id,
-                    severity="notice",
-                )
+                Finding("ref.outside", message, log, seq, entry_id, severity="notice")
             )
-    _check_evidence(source, states, report)
-    for state in states.values():
-        errors = sum(1 for f in report.errors if f.log == state.info.id)
-        report.logs.append(
-            LogSummary(
-                log=state.info.id,
-                name=state.name,
-                size=state.info.size,
-                root=state.checkpoint.root.hex() if state.checkpoint else "",
-                cosigned_by=state.cosigned_by,
-                entries_checked=state.entries,
-                statements_checked=state.statements,
-                errors=errors,
-            )
-        )
-    return report
+
+
+def _summary(state: _LogState, report: AuditReport) -> LogSummary:
+    return LogSummary(
+        log=state.info.id,
+        name=state.name,
+        size=state.info.size,
+        root=state.checkpoint.root.hex() if state.checkpoint else "",
+        cosigned_by=state.cosigned_by,
+        entries_checked=state.entries,
+        statements_checked=state.statements,
+        errors=sum(1 for f in report.errors if f.log == state.info.id),
+    )
 
 
 def _check_listing(
