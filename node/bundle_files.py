@@ -9,14 +9,24 @@ up memory (zip bombs are caught by the limit on the decompressed size).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
 from ledger.errors import BundleError
 
-__all__ = ["MAX_NAMES", "DirectoryBundle", "ZipBundle", "open_bundle", "open_bundle_sink"]
+__all__ = [
+    "MAX_NAMES",
+    "DirectoryBundle",
+    "ZipBundle",
+    "new_bundle",
+    "open_bundle",
+    "open_bundle_sink",
+]
 
 #: Most files a listing returns (evidence files, log folders): more is a hostile bundle.
 MAX_NAMES = 1_000_000
@@ -204,21 +214,67 @@ def open_bundle(path: Path) -> DirectoryBundle | ZipBundle:
 
 
 def open_bundle_sink(path: Path, *, force: bool = False) -> DirectoryBundle | ZipBundle:
-    """Create a new bundle at `path`: a zip if it ends in `.zip`, a directory otherwise."""
-    if path.exists():
-        if not force:
-            raise BundleError(f"{path} already exists (use --force to replace it)")
-        if path.is_dir() and not path.is_symlink():
-            _remove_tree(path)
-        elif _is_zip_bundle(path):
-            path.unlink()
-        else:
-            raise BundleError(f"{path} exists and is not a bundle; not replacing it")
+    """Create a new bundle at `path`: a zip if it ends in `.zip`, a directory otherwise.
+
+    Written in place: prefer `new_bundle`, which leaves nothing behind if writing fails.
+    """
+    _check_replaceable(path, force=force)
+    _remove(path)
+    return _create(path)
+
+
+@contextlib.contextmanager
+def new_bundle(path: Path, *, force: bool = False) -> Iterator[DirectoryBundle | ZipBundle]:
+    """Write a bundle all at once: under a temporary name beside `path`, moved into place
+    only when complete. If writing fails, nothing is left and an existing `path` is kept."""
+    _check_replaceable(path, force=force)
+    partial = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    _discard(partial)
+    sink = _create(partial)
+    try:
+        yield sink
+        sink.close()
+    except BaseException:
+        sink.close()
+        _discard(partial)
+        raise
+    _remove(path)
+    os.replace(partial, path)
+
+
+def _check_replaceable(path: Path, *, force: bool) -> None:
+    if not path.exists() and not path.is_symlink():
+        return
+    if not force:
+        raise BundleError(f"{path} already exists (use --force to replace it)")
+    if path.is_dir() and not path.is_symlink():
+        _check_bundle_dir(path)
+    elif not _is_zip_bundle(path):
+        raise BundleError(f"{path} exists and is not a bundle; not replacing it")
+
+
+def _create(path: Path) -> DirectoryBundle | ZipBundle:
     if path.suffix == ".zip":
         path.parent.mkdir(parents=True, exist_ok=True)
         return ZipBundle(path, "w")
     path.mkdir(parents=True)
     return DirectoryBundle(path)
+
+
+def _remove(path: Path) -> None:
+    """Remove a bundle `_check_replaceable` accepted (nothing if there is none)."""
+    if path.is_dir() and not path.is_symlink():
+        _remove_tree(path)
+    elif path.exists():
+        path.unlink()
+
+
+def _discard(path: Path) -> None:
+    """Remove a partial bundle of ours, whatever state it is in."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
 
 
 def _is_zip_bundle(path: Path) -> bool:
@@ -232,9 +288,13 @@ def _is_zip_bundle(path: Path) -> bool:
         return False
 
 
-def _remove_tree(path: Path) -> None:
+def _check_bundle_dir(path: Path) -> None:
     if not (path / "manifest.json").is_file() and any(path.iterdir()):
         raise BundleError(f"{path} is a non-empty directory that is not a bundle; not removing it")
+
+
+def _remove_tree(path: Path) -> None:
+    _check_bundle_dir(path)
     for dirpath, _dirs, files in os.walk(path, topdown=False):
         for file in files:
             Path(dirpath, file).unlink()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from node.bundle_files import open_bundle_sink
+from node.bundle_files import new_bundle
 from node.example import build_example
 
 __all__ = ["example_command"]
@@ -21,11 +21,8 @@ def example_command(out: Path, force: bool) -> None:
     Three micro-communities with their workers' signed statements, cross-witnessed, with a
     2-of-3 witness policy. Audit it with `rdh audit OUT`.
     """
-    sink = open_bundle_sink(out, force=force)
-    try:
+    with new_bundle(out, force=force) as sink:
         example = build_example(sink)
-    finally:
-        sink.close()
     total = sum(log.size for log in example.manifest.logs)
     click.echo(
         f"wrote {out}: {len(example.manifest.logs)} communities, {total} entries, "

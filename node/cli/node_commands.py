@@ -16,7 +16,7 @@ import click
 from ledger.checkpoint import Checkpoint
 from ledger.keys import encode_base64
 from ledger.statement import format_time
-from node.bundle_files import open_bundle_sink
+from node.bundle_files import new_bundle
 from node.export import export_bundle
 from node.local_node import init_node, open_node
 from node.own_log import LOG_KINDS, Genesis
@@ -90,11 +90,8 @@ def export_command(node_dir: Path, out: Path, force: bool) -> None:
     """Export the node's log as an audit bundle OUT (a directory, or a file ending in .zip)."""
     node = open_node(_settings(node_dir))
     try:
-        sink = open_bundle_sink(out, force=force)
-        try:
+        with new_bundle(out, force=force) as sink:
             manifest = export_bundle(node.store, sink, exported_at=format_time(_now()))
-        finally:
-            sink.close()
     finally:
         node.close()
     click.echo(f"wrote {out}: log {manifest.logs[0].id}, {manifest.logs[0].size} entries")

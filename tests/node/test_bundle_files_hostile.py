@@ -93,3 +93,38 @@ def test_force_replaces_a_zip_bundle(files: dict[str, bytes], tmp_path: Path) ->
     sink = open_bundle_sink(old, force=True)
     sink.close()
     assert old.is_file()
+
+
+@pytest.mark.parametrize("name", ["out", "out.zip"])
+def test_a_failed_write_leaves_nothing_and_keeps_the_old_bundle(
+    files: dict[str, bytes], tmp_path: Path, name: str
+) -> None:
+    from node.bundle_files import new_bundle
+
+    path = tmp_path / name
+    with new_bundle(path) as sink:
+        for file, data in files.items():
+            sink.write(file, data)
+    before = sorted(p.name for p in tmp_path.iterdir())
+
+    def fail_midway() -> None:
+        with new_bundle(path, force=True) as sink:
+            sink.write("manifest.json", b"{}")
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        fail_midway()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # no partial file left
+    assert audit(open_bundle(path)).ok  # the old bundle is intact
+
+
+def test_new_bundle_replaces_only_when_complete(files: dict[str, bytes], tmp_path: Path) -> None:
+    from node.bundle_files import new_bundle
+
+    path = tmp_path / "out"
+    for _ in range(2):
+        with new_bundle(path, force=True) as sink:
+            for file, data in files.items():
+                sink.write(file, data)
+    assert audit(open_bundle(path)).ok
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
