@@ -9,12 +9,12 @@ file-backed implementations live in `node/`. Nothing here does I/O.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from ledger import canonical, tiles
+from ledger.checkpoint import log_origin
 from ledger.entry import MAX_ENTRY_BYTES
 from ledger.errors import BundleError, FormatError
 from ledger.statement import check_time
@@ -52,8 +52,6 @@ LIMITS = {
     "tile": tiles.TILE_WIDTH * 32,
     "entries": tiles.TILE_WIDTH * (2 + MAX_ENTRY_BYTES),
 }
-
-_LOG_ID = re.compile(r"[0-9a-f]{64}")
 
 
 class BundleSource(Protocol):
@@ -100,9 +98,13 @@ class LogInfo:
     size: int
 
     def __post_init__(self) -> None:
-        if not _LOG_ID.fullmatch(self.id):
-            raise FormatError(f"manifest: log id {self.id!r} is not 64 lowercase hex digits")
-        if self.origin != f"rdh/{self.id}":
+        try:
+            origin = log_origin(self.id)
+        except FormatError:
+            raise FormatError(
+                f"manifest: log id {self.id!r} is not 64 lowercase hex digits"
+            ) from None
+        if self.origin != origin:
             raise FormatError(f"manifest: log {self.id} has origin {self.origin!r}, not rdh/<id>")
         if type(self.size) is not int or self.size < 0:
             raise FormatError(f"manifest: log {self.id} has an invalid size")

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ledger.checkpoint import Checkpoint, open_checkpoint
+from ledger.checkpoint import Checkpoint, log_origin, open_checkpoint
 from ledger.errors import FormatError, VerificationError
 from ledger.keys import decode_base64, encode_base64, party_id
 from ledger.note import NoteVerifier
@@ -69,7 +69,7 @@ class Equivocation:
                 raise FormatError("evidence: the third and fourth lines must be 'note <base64>'")
             notes.append(decode_base64(line[5:], what="evidence note"))
         verifier = NoteVerifier.from_vkey(lines[1][5:])
-        expected = f"rdh/{party_id(verifier.public_key.to_bytes())}"
+        expected = log_origin(party_id(verifier.public_key.to_bytes()))
         if verifier.name != expected:
             raise FormatError(f"evidence: the key is named {verifier.name!r}, not {expected!r}")
         return cls(vkey=lines[1][5:], first=notes[0], second=notes[1])

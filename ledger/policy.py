@@ -37,7 +37,6 @@ __all__ = [
     "PolicyGroup",
     "PolicyLog",
     "PolicyWitness",
-    "verify_checkpoint_with_policy",
 ]
 
 #: The predefined quorum name that requires no cosignature.
@@ -240,11 +239,6 @@ class Policy:
                 f"the checkpoint's cosignatures do not meet the policy quorum {self.quorum!r}"
             )
         return signed
-
-
-def verify_checkpoint_with_policy(data: bytes, policy: Policy) -> SignedCheckpoint:
-    """`policy.verify_checkpoint(data)`."""
-    return policy.verify_checkpoint(data)
 
 
 def _define(defined: set[str], name: str) -> None:

@@ -21,7 +21,6 @@ from ledger.policy import (
     PolicyGroup,
     PolicyLog,
     PolicyWitness,
-    verify_checkpoint_with_policy,
 )
 from ledger.types import Hash
 
@@ -291,7 +290,7 @@ def test_verify_checkpoint_meets_quorum() -> None:
     assert signed.checkpoint == CP
     assert signed.cosigned_by == ("x1.example", "x3.example", "y2.example")
     assert policy.witness_names(signed.cosignatures) == {"X1", "X3", "Y2"}
-    assert verify_checkpoint_with_policy(cosigned("X1", "X3", "Y2"), policy) == signed
+    assert policy.verify_checkpoint(cosigned("X1", "X3", "Y2")) == signed
 
 
 def test_unknown_signatures_do_not_count() -> None:
