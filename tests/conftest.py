@@ -1,12 +1,23 @@
-"""Shared fixtures: paths to the golden vectors."""
+"""Shared fixtures (paths to the golden vectors) and the Hypothesis profiles.
+
+Locally Hypothesis explores new random examples on every run (and keeps failures in
+`.hypothesis/`); under CI it is derandomized, so a submission's result does not depend on
+luck, and no example fails for being slow on a loaded machine.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 VECTORS = Path(__file__).parent / "vectors"
 
