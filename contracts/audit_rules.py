@@ -33,7 +33,8 @@ class ContractRules:
         self.fold = Fold()
 
     def apply(self, entry: Entry, entry_id: str) -> Iterable[Finding]:
-        return [_finding(v) for v in self.fold.apply(entry, entry_id)]
+        violations = self.fold.apply(entry, entry_id)
+        return [_finding(v) for v in violations] if violations else ()
 
     def unreadable(self, log: str, seq: int, entry_id: str) -> Iterable[Finding]:
         return [_finding(v) for v in self.fold.unreadable(log, seq, entry_id)]

@@ -282,14 +282,14 @@ def _apply_rules(
             )
         )
         return
-    hashes = result.leaf_hashes
+    hashes, start, findings = result.leaf_hashes, result.start, report.findings
+    rebuild, apply = Entry.from_verified_bytes, rules.apply
     for offset, raw in enumerate(result.entries):
         entry_id = hashes[offset * 32 : offset * 32 + 32].hex()
-        seq = result.start + offset
-        if raw is None or seq in failed:
-            report.findings.extend(rules.unreadable(state.info.id, seq, entry_id))
-        else:
-            report.findings.extend(rules.apply(Entry.from_verified_bytes(raw), entry_id))
+        if raw is None or start + offset in failed:
+            findings.extend(rules.unreadable(state.info.id, start + offset, entry_id))
+        elif found := apply(rebuild(raw), entry_id):
+            findings.extend(found)
 
 
 def _absorb(
