@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from tests.builders import Ecosystem, ecosystem
+
 settings.register_profile("dev", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
@@ -31,3 +33,15 @@ def load_vector(name: str) -> Any:
 def shared_vectors() -> Path:
     """Directory holding the standard vectors (rfc6962.json, signed-note.json)."""
     return VECTORS
+
+
+@pytest.fixture(scope="session")
+def eco() -> Ecosystem:
+    """The three-log test ecosystem of tests.builders (ledger-level entries, not contract-valid)."""
+    return ecosystem()
+
+
+@pytest.fixture(scope="session")
+def clean_files(eco: Ecosystem) -> dict[str, bytes]:
+    """The files of the ecosystem's clean bundle (copy before changing them)."""
+    return dict(eco.bundle().files)

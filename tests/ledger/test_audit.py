@@ -27,7 +27,6 @@ from ledger.statement import SignedStatement
 from tests.builders import (
     BIG,
     Ecosystem,
-    ecosystem,
     entry,
     flip,
     key,
@@ -39,16 +38,6 @@ from tests.builders import (
 )
 
 A, B, C = 0, 1, 2
-
-
-@pytest.fixture(scope="module")
-def eco() -> Ecosystem:
-    return ecosystem()
-
-
-@pytest.fixture(scope="module")
-def clean_files(eco: Ecosystem) -> dict[str, bytes]:
-    return dict(eco.bundle().files)
 
 
 def prefix(eco: Ecosystem, log: int) -> str:

@@ -35,16 +35,6 @@ RDH = Path(sys.executable).with_name("rdh")
 HOSTILE = "<script>alert('x')</script>"
 
 
-@pytest.fixture(scope="module")
-def eco() -> Ecosystem:
-    return ecosystem()
-
-
-@pytest.fixture(scope="module")
-def clean(eco: Ecosystem) -> dict[str, bytes]:
-    return dict(eco.bundle().files)
-
-
 def run(*args: str, rules: bool = False) -> Result:
     """Invoke `rdh`. The ecosystem of tests.builders exercises the ledger layer and its
     entries are not contract-valid, so `rdh audit` runs with --ledger-only unless `rules`."""
@@ -77,9 +67,9 @@ def tampered(eco: Ecosystem) -> dict[str, bytes]:
 @pytest.mark.parametrize("name", ["bundle", "bundle.zip"])
 @pytest.mark.parametrize("workers", [None, "1"])
 def test_audit_clean_bundle_exits_0(
-    name: str, workers: str | None, clean: dict[str, bytes], eco: Ecosystem, tmp_path: Path
+    name: str, workers: str | None, clean_files: dict[str, bytes], eco: Ecosystem, tmp_path: Path
 ) -> None:
-    path = write_bundle(clean, tmp_path / name)
+    path = write_bundle(clean_files, tmp_path / name)
     result = run("audit", str(path), *(["--workers", workers] if workers else []))
     assert result.exit_code == 0, result.output
     assert "OK: every checkpoint signature, tile, root, entry and statement signature verified" in (
@@ -131,8 +121,8 @@ def test_audit_json_report(eco: Ecosystem, tmp_path: Path) -> None:
     assert [s["name"] for s in report["logs"]] == list(eco.names)
 
 
-def test_audit_json_clean(clean: dict[str, bytes], tmp_path: Path) -> None:
-    result = run("audit", str(write_bundle(clean, tmp_path / "b")), "--format", "json")
+def test_audit_json_clean(clean_files: dict[str, bytes], tmp_path: Path) -> None:
+    result = run("audit", str(write_bundle(clean_files, tmp_path / "b")), "--format", "json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["ok"] is True
@@ -169,10 +159,12 @@ def test_audit_text_escapes_control_characters(tmp_path: Path) -> None:
     assert "evil\\x1b[2J\\nOK" in result.stdout
 
 
-def test_audit_with_trusted_policy(eco: Ecosystem, clean: dict[str, bytes], tmp_path: Path) -> None:
+def test_audit_with_trusted_policy(
+    eco: Ecosystem, clean_files: dict[str, bytes], tmp_path: Path
+) -> None:
     policy = tmp_path / "trust.policy"
     policy.write_bytes(eco.policy.to_bytes())
-    files = dict(clean)
+    files = dict(clean_files)
     del files[bundle.POLICY]
     path = write_bundle(files, tmp_path / "b")
 
@@ -200,12 +192,12 @@ def test_audit_with_trusted_policy(eco: Ecosystem, clean: dict[str, bytes], tmp_
     ids=["missing", "malformed", "binary"],
 )
 def test_audit_with_unusable_policy_exits_2(
-    content: bytes | None, words: list[str], clean: dict[str, bytes], tmp_path: Path
+    content: bytes | None, words: list[str], clean_files: dict[str, bytes], tmp_path: Path
 ) -> None:
     policy = tmp_path / "trust.policy"
     if content is not None:
         policy.write_bytes(content)
-    result = run("audit", str(write_bundle(clean, tmp_path / "b")), "--policy", str(policy))
+    result = run("audit", str(write_bundle(clean_files, tmp_path / "b")), "--policy", str(policy))
     assert_unusable(result, *words)
 
 
@@ -235,14 +227,16 @@ def test_audit_of_unreadable_bundle_exits_2(kind: str, tmp_path: Path) -> None:
     assert_unusable(run("audit", str(_unreadable(tmp_path, kind))))
 
 
-def test_audit_html_to_an_unwritable_place_exits_2(clean: dict[str, bytes], tmp_path: Path) -> None:
-    path = write_bundle(clean, tmp_path / "b")
+def test_audit_html_to_an_unwritable_place_exits_2(
+    clean_files: dict[str, bytes], tmp_path: Path
+) -> None:
+    path = write_bundle(clean_files, tmp_path / "b")
     result = run("audit", str(path), "--html", str(tmp_path / "no" / "such" / "dir" / "r.html"))
     assert_unusable(result)
 
 
-def test_audit_rejects_bad_options(clean: dict[str, bytes], tmp_path: Path) -> None:
-    path = write_bundle(clean, tmp_path / "b")
+def test_audit_rejects_bad_options(clean_files: dict[str, bytes], tmp_path: Path) -> None:
+    path = write_bundle(clean_files, tmp_path / "b")
     for args in (["--workers", "0"], ["--format", "xml"]):
         result = run("audit", str(path), *args)
         assert result.exit_code == 2
@@ -421,7 +415,7 @@ def test_a_log_named_after_its_key_only(tmp_path: Path) -> None:
 
 
 def test_an_internal_error_is_one_line_unless_debugging(
-    monkeypatch: pytest.MonkeyPatch, clean: dict[str, bytes], tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, clean_files: dict[str, bytes], tmp_path: Path
 ) -> None:
     """A bug still reaches the user as one sentence (exit 3); `--debug` shows the traceback."""
     from node.cli import audit as audit_cli
@@ -430,7 +424,7 @@ def test_an_internal_error_is_one_line_unless_debugging(
         raise TypeError("simulated bug")
 
     monkeypatch.setattr(audit_cli.ledger_audit, "audit", broken)
-    path = write_bundle(clean, tmp_path / "b")
+    path = write_bundle(clean_files, tmp_path / "b")
     result = run("audit", str(path), "--workers", "1")
     assert result.exit_code == 3
     assert result.stderr.count("\n") == 1
@@ -441,9 +435,9 @@ def test_an_internal_error_is_one_line_unless_debugging(
 
 
 def test_audit_checks_the_contract_rules_unless_ledger_only(
-    clean: dict[str, bytes], tmp_path: Path
+    clean_files: dict[str, bytes], tmp_path: Path
 ) -> None:
-    path = write_bundle(clean, tmp_path / "b")
+    path = write_bundle(clean_files, tmp_path / "b")
     ledger_only = run("audit", str(path), "--workers", "1")
     assert ledger_only.exit_code == 0
     assert "(contract rules not checked: --ledger-only)" in ledger_only.stdout
