@@ -78,6 +78,11 @@ def init_node(
 
 def open_node(settings: Settings, *, full_check: bool = False) -> LocalNode:
     """Open the node of `settings`; `StoreMismatch` if its database must not be used."""
+    if not settings.key_file.exists():
+        raise UsageError(
+            f"no node here: {settings.key_file} does not exist (create one with `rdh init`, "
+            "or point -d at the node directory)"
+        )
     key = read_key_file(settings.key_file, passphrase=settings.key_passphrase)
     engine, sessions = _database(settings)
     try:

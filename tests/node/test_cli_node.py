@@ -105,3 +105,15 @@ def test_init_and_open_on_each_database(tmp_path: Path, db_url: str) -> None:
         assert node.engine.dialect.name == db_url.split(":")[0].split("+")[0]
     finally:
         node.close()
+
+
+def test_status_without_a_node_says_so_in_one_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from node.cli import rdh
+
+    result = CliRunner().invoke(rdh, ["status", "-d", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("rdh: error: no node here: ")
+    assert "rdh init" in result.stderr
+    assert result.stderr.count("\n") == 1
