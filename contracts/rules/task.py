@@ -84,25 +84,24 @@ def publish(state: State, entry: Entry, ctx: Ctx) -> None:
     )
 
 
-def close(state: State, entry: Entry, ctx: Ctx) -> None:
-    no_consent(entry, "task.close")
+def _open_task(state: State, entry: Entry, ctx: Ctx, kind: str) -> TaskState:
+    """The open task that `task.close` / `task.expire` (`kind`) ends, recorded by its log."""
+    no_consent(entry, kind)
     task = state.tasks.get(ctx.body["task"])
     if task is None:
-        fail("task.close.task", "the task is not a published task")
-    owned_by(entry, task.log, "task.close", "task")
+        fail(f"{kind}.task", "the task is not a published task")
+    owned_by(entry, task.log, kind, "task")
     if task.status != "open":
-        fail("task.close.status", f"the task is {task.status}, not open")
-    task.status = "closed"
+        fail(f"{kind}.status", f"the task is {task.status}, not open")
+    return task
+
+
+def close(state: State, entry: Entry, ctx: Ctx) -> None:
+    _open_task(state, entry, ctx, "task.close").status = "closed"
 
 
 def expire(state: State, entry: Entry, ctx: Ctx) -> None:
-    no_consent(entry, "task.expire")
-    task = state.tasks.get(ctx.body["task"])
-    if task is None:
-        fail("task.expire.task", "the task is not a published task")
-    owned_by(entry, task.log, "task.expire", "task")
-    if task.status != "open":
-        fail("task.expire.status", f"the task is {task.status}, not open")
+    task = _open_task(state, entry, ctx, "task.expire")
     if entry.time < task.deadline:
         fail("task.expire.early", "a task expires only at or after its deadline")
     task.status = "expired"
