@@ -7,23 +7,27 @@ See `node.db.models` for the tables, `node.db.engine` for SQLite/PostgreSQL set-
 from node.db.engine import WRITE_LOCK, is_sqlite, make_engine, make_sessions
 from node.db.migrate import current_revision, head_revision, upgrade
 from node.db.models import (
+    ApiTokenRow,
     Base,
     CheckpointRow,
     EntryRow,
     EvidenceRow,
     LogRow,
     NonceRow,
+    StatementOfferRow,
     TileRow,
 )
 
 __all__ = [
     "WRITE_LOCK",
+    "ApiTokenRow",
     "Base",
     "CheckpointRow",
     "EntryRow",
     "EvidenceRow",
     "LogRow",
     "NonceRow",
+    "StatementOfferRow",
     "TileRow",
     "current_revision",
     "head_revision",

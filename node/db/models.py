@@ -7,6 +7,9 @@
     checkpoints       every signed checkpoint note, by (log, size): the history
     statement_nonces  every statement nonce a log recorded (replay protection)
     evidence          pairs of signed checkpoints of one origin that are not consistent
+    api_tokens        the admin API tokens, as SHA-256 hashes (a token is shown once)
+    statement_offers  signed statements collected for an entry that needs several parties'
+                      statements (`share.activate`, `share.terminate`) until it is recorded
 
 Everything but `entries` (and the signed notes) can be rebuilt from the entry bytes. Schema
 changes are Alembic migrations (`node.db.migrations`); a test checks that these models and
@@ -28,7 +31,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "CheckpointRow", "EntryRow", "EvidenceRow", "LogRow", "NonceRow", "TileRow"]
+__all__ = [
+    "ApiTokenRow",
+    "Base",
+    "CheckpointRow",
+    "EntryRow",
+    "EvidenceRow",
+    "LogRow",
+    "NonceRow",
+    "StatementOfferRow",
+    "TileRow",
+]
 
 _NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -116,3 +129,32 @@ class EvidenceRow(Base):
     origin: Mapped[str] = mapped_column(String(200), index=True)
     note_a: Mapped[bytes] = mapped_column(LargeBinary)
     note_b: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ApiTokenRow(Base):
+    """An admin API token, stored as the hex SHA-256 of the token (never the token)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    created: Mapped[str] = mapped_column(String(20))
+
+
+class StatementOfferRow(Base):
+    """A party's signed statement for a multi-party entry, kept until the entry is recorded.
+
+    `target` is the entry the statement is about (the proposal of a `share.activate`, the
+    agreement of a `share.terminate`); one statement per (type, target, signer).
+    """
+
+    __tablename__ = "statement_offers"
+    __table_args__ = (UniqueConstraint("type", "target", "signer"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(64), index=True)
+    signer: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created: Mapped[str] = mapped_column(String(20))
