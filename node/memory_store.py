@@ -70,12 +70,12 @@ class MemoryLogStore:
         self, drafts: Sequence[EntryDraft], now: datetime, check: Check | None
     ) -> AppendResult:
         entries = build_entries(self.log_id, self.size, drafts, format_time(now))
-        if check is not None:
-            check(entries)
         nonces = statement_nonces(entries)
         for nonce in nonces:
             if nonce in self._nonces:
                 raise nonce_reused(nonce, self._nonces[nonce])
+        if check is not None:
+            check(entries)
         # Nothing can fail from here on: commit.
         self._nonces.update(nonces)
         for entry in entries:

@@ -4,14 +4,19 @@
 
 1. lock the log head (SQLite `BEGIN IMMEDIATE`; PostgreSQL `SELECT ... FOR UPDATE` on the
    log's row), so exactly one writer at a time assigns sequence numbers;
-2. build the entries (canonical bytes, seq = leaf index) and run the optional `check` hook,
-   which may raise `RuleRejected` (then nothing is stored);
-3. refuse statements with a bad signature, addressed to another log, or whose nonce the log
-   already recorded (`NonceReused`); record the nonces;
+2. build the entries (canonical bytes, seq = leaf index); refuse statements with a bad
+   signature, addressed to another log, or whose nonce the log already recorded
+   (`NonceReused`); then run the optional `check` hook (the contract rules), which may raise
+   `RuleRejected`: then nothing of that batch is stored;
+3. record the nonces;
 4. store the entry bytes, extend the hash tiles from the stored partial tiles;
 5. prove, from the stored tiles, that the new tree extends the last stored signed
    checkpoint (`ledger.merkle.verify_consistency`); only then sign the new checkpoint;
 6. store the checkpoint and commit. Acknowledged means durable.
+
+`append_group` does the same for several independent batches in one transaction (group
+commit, `node.writer`): each batch is checked on its own and refused alone, the accepted ones
+share one checkpoint and one commit.
 
 Checking the stored tree against the last checkpoint at start-up is `node.store_check`;
 reading (entries, tiles, proofs) is `node.log_reader`. Contract rules are the caller's
@@ -20,7 +25,7 @@ reading (entries, tiles, proofs) is `node.log_reader`. Contract rules are the ca
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -39,7 +44,7 @@ from ledger.tiles import TileBuilder
 from ledger.types import Hash
 from node.db.engine import WRITE_LOCK
 from node.db.models import CheckpointRow, EntryRow, LogRow, NonceRow
-from node.errors import NotFoundError, StoreMismatch, UsageError
+from node.errors import NotFoundError, RuleRejected, StoreMismatch, UsageError
 from node.log_reader import LogReader
 from node.own_log import (
     LOG_KINDS,
@@ -54,7 +59,19 @@ from node.own_log import (
     statement_nonces,
 )
 
-__all__ = ["LOG_KINDS", "AppendResult", "Check", "EntryDraft", "Genesis", "LogStore", "OwnLog"]
+__all__ = [
+    "LOG_KINDS",
+    "AppendResult",
+    "Check",
+    "EntryDraft",
+    "Genesis",
+    "GroupCheck",
+    "LogStore",
+    "OwnLog",
+]
+
+#: The rule check of batch `n` of a group (`LogStore.append_group`); raises to refuse it.
+GroupCheck = Callable[[int, Sequence[Entry]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +131,73 @@ class LogStore:
         """Append `drafts` as one batch in one transaction; see the module docstring."""
         if not drafts:
             raise UsageError("there is nothing to append")
+        group_check = None if check is None else (lambda _n, entries: check(entries))
+        outcome = self.append_group([drafts], now, group_check)[0]
+        if isinstance(outcome, RuleRejected):
+            raise outcome
+        return outcome
+
+    def append_group(
+        self,
+        batches: Sequence[Sequence[EntryDraft]],
+        now: datetime,
+        check: GroupCheck | None = None,
+        *,
+        locked: Callable[[Session], None] | None = None,
+    ) -> list[AppendResult | RuleRejected]:
+        """Group commit: append each batch that passes its checks, all in one transaction
+        under one signed checkpoint; a refused batch gets its `RuleRejected` and takes no seq.
+
+        `locked(session)` runs once the log head is locked, before any check (the caller's
+        projection catches up there). `check(n, entries)` runs on batch `n` after its
+        statements and nonces were checked; it may keep state about the batches it passed, so
+        if this call raises, the caller must drop that state.
+        """
+        if any(not drafts for drafts in batches):
+            raise UsageError("there is nothing to append")
         with self._write() as session:
             query = select(LogRow).where(LogRow.id == self.log_id).with_for_update()
             log = session.execute(query).scalar_one_or_none()
             if log is None:
                 raise NotFoundError(f"log {self.log_id} does not exist yet: run `rdh init`")
-            return self._append(session, log, self._head(session, log), drafts, now, check)
+            head = self._head(session, log)
+            if locked is not None:
+                locked(session)
+            return self._append_group(session, log, head, batches, now, check)
+
+    def _append_group(
+        self,
+        session: Session,
+        log: LogRow,
+        head: _Head,
+        batches: Sequence[Sequence[EntryDraft]],
+        now: datetime,
+        check: GroupCheck | None,
+    ) -> list[AppendResult | RuleRejected]:
+        when = format_time(now)
+        size = head.size
+        outcomes: list[AppendResult | RuleRejected | None] = [None] * len(batches)
+        accepted: list[tuple[int, tuple[Entry, ...]]] = []
+        group_nonces: dict[str, int] = {}
+        for n, drafts in enumerate(batches):
+            try:
+                entries = build_entries(self.log_id, size, drafts, when)
+                nonces = statement_nonces(entries)
+                self._check_nonces(session, nonces, group_nonces)
+                if check is not None:
+                    check(n, entries)
+            except RuleRejected as e:
+                outcomes[n] = e
+                continue
+            group_nonces.update(nonces)
+            accepted.append((n, entries))
+            size += len(entries)
+        if accepted:
+            stored = [entry for _, entries in accepted for entry in entries]
+            note = self._store(session, log, head, stored, group_nonces)
+            for n, entries in accepted:
+                outcomes[n] = AppendResult(entries=entries, checkpoint=note)
+        return [outcome for outcome in outcomes if outcome is not None]
 
     def _head(self, session: Session, log: LogRow) -> _Head:
         try:
@@ -158,12 +236,26 @@ class LogStore:
         head: _Head,
         drafts: Sequence[EntryDraft],
         now: datetime,
-        check: Check | None = None,
     ) -> AppendResult:
         entries = build_entries(self.log_id, head.size, drafts, format_time(now))
-        if check is not None:
-            check(entries)
-        self._record_nonces(session, entries)
+        nonces = statement_nonces(entries)
+        self._check_nonces(session, nonces, {})
+        return AppendResult(entries, self._store(session, log, head, entries, nonces))
+
+    def _store(
+        self,
+        session: Session,
+        log: LogRow,
+        head: _Head,
+        entries: Sequence[Entry],
+        nonces: dict[str, int],
+    ) -> bytes:
+        """Store checked entries and their nonces, extend the tiles, prove, sign: the note."""
+        if nonces:
+            session.execute(
+                insert(NonceRow),
+                [{"log_id": self.log_id, "nonce": n, "seq": seq} for n, seq in nonces.items()],
+            )
         leaves = self._store_entries(session, entries)
         reader = LogReader(session, self.log_id)
         try:
@@ -177,7 +269,7 @@ class LogStore:
         note = sign_checkpoint(Checkpoint(origin=self.origin, size=size, root=root), self._signer)
         session.add(CheckpointRow(log_id=self.log_id, size=size, root=root, note=note))
         log.size, log.root = size, root
-        return AppendResult(entries=entries, checkpoint=note)
+        return note
 
     def _store_entries(self, session: Session, entries: Sequence[Entry]) -> list[Hash]:
         """Insert the entry rows; return their leaf hashes."""
@@ -196,21 +288,21 @@ class LogStore:
         session.execute(insert(EntryRow), rows)
         return leaves
 
-    def _record_nonces(self, session: Session, entries: Sequence[Entry]) -> None:
-        """Check every statement (signature, addressee) and record its nonce, once ever."""
-        seen = statement_nonces(entries)
-        if not seen:
+    def _check_nonces(
+        self, session: Session, nonces: dict[str, int], earlier: dict[str, int]
+    ) -> None:
+        """Refuse a statement nonce this log recorded before, or earlier in this group."""
+        for nonce in nonces:
+            if nonce in earlier:
+                raise nonce_reused(nonce, earlier[nonce])
+        if not nonces:
             return
         query = select(NonceRow.nonce, NonceRow.seq).where(
-            NonceRow.log_id == self.log_id, NonceRow.nonce.in_(list(seen))
+            NonceRow.log_id == self.log_id, NonceRow.nonce.in_(list(nonces))
         )
         replayed = session.execute(query).first()
         if replayed is not None:
             raise nonce_reused(*replayed)
-        session.execute(
-            insert(NonceRow),
-            [{"log_id": self.log_id, "nonce": n, "seq": seq} for n, seq in seen.items()],
-        )
 
     def _prove(self, reader: LogReader, head: _Head, size: int, root: Hash) -> None:
         """Never sign a non-extension: the stored tiles must prove `head` -> (size, root)."""
@@ -224,6 +316,11 @@ class LogStore:
                 f"refusing to sign tree size {size}: the stored tree does not extend the last "
                 f"signed checkpoint (size {head.size}): {e}"
             ) from e
+
+    @property
+    def key(self) -> SigningKey:
+        """The log's signing key (the node signs its own statements with it)."""
+        return self._key
 
     # -- reading -------------------------------------------------------------------------
 

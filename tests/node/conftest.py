@@ -20,6 +20,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from node.db import make_engine, make_sessions, upgrade
+from node.local_node import LocalNode, init_node
+from node.settings import Settings
 from node.store import Genesis, LogStore
 from tests.builders import key
 
@@ -97,3 +99,31 @@ def store(sessions: sessionmaker[Session]) -> LogStore:
     log = LogStore(sessions, key("node-a"))
     log.init_log(Genesis(name="Node A", kind="micro-enterprise"), NOW)
     return log
+
+
+class Clock:
+    """A settable clock for the services (nothing in the node reads the real one in tests)."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def node_settings(db_url: str, tmp_path: Path) -> Settings:
+    """The settings of a node in a temporary directory on the `db_url` database."""
+    return Settings(
+        node_dir=tmp_path / "node", database_url=db_url, key_file=tmp_path / "node" / "node.key"
+    )
+
+
+@pytest.fixture
+def local_node(node_settings: Settings) -> Iterator[LocalNode]:
+    """A node made by `init_node` (key 'node-a', genesis at seq 0), closed afterwards."""
+    node, _ = init_node(
+        node_settings, Genesis(name="Node A", kind="micro-enterprise"), NOW, key=key("node-a")
+    )
+    yield node
+    node.close()

@@ -1,0 +1,303 @@
+"""What a node does, whoever asks (REST API, web UI, CLI, scheduler): the use cases.
+
+`NodeService` puts the write path (`node.writer.Writer`: rules checked, commits grouped) and
+the contract state (`node.projection.Projection`) behind a few operations:
+
+- `record(drafts)`: the operator's own entries (admin). An entry's `refs` default to the
+  entry ids its body names (`refs_for`).
+- `submit(signed)`: a statement a worker (or another party) signed. Statements for the
+  types a party starts alone (`WORKER_TYPES`: enrol, leave, apply, sign, submit, confirm)
+  are recorded at once as the entry they sign (uniform consent, ADR 0003: the entry's type
+  and body are the statement's). Statements for entries that need several parties
+  (`share.activate`, `share.terminate`) or the node's decision (`contract.cancel`) are kept
+  (`statement_offers`) until the entry is recorded: a `share.*` entry is recorded as soon as
+  every party has signed, the node signing for itself when its log is a party.
+- `settlement(agreement, period)`: the exact `share.settle` body the rules will accept.
+
+A statement is refused unless it is addressed to this node's log, its signature verifies,
+its nonce is new and its time is within `max_clock_skew` seconds of the node's clock.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from contracts.allocation import basis_amount, waterfall
+from contracts.money import Money
+from contracts.schemas import BODY_SPECS
+from contracts.state import State
+from ledger.canonical import canonicalize, parse_canonical
+from ledger.errors import LedgerError
+from ledger.keys import party_id
+from ledger.statement import SignedStatement, Statement, format_time, parse_time, sign_statement
+from ledger.types import JSON, EntryId, LogId
+from node.db.models import NonceRow, StatementOfferRow
+from node.errors import NotFoundError, RuleRejected, UsageError
+from node.local_node import LocalNode
+from node.own_log import AppendResult, EntryDraft
+from node.projection import Projection
+from node.writer import Clock, Writer
+
+__all__ = [
+    "COLLECTED_TYPES",
+    "WORKER_TYPES",
+    "Collected",
+    "NodeService",
+    "refs_for",
+]
+
+#: Entry types a party starts alone with a statement: recorded as soon as it arrives.
+WORKER_TYPES = frozenset(
+    {
+        "member.enroll",
+        "member.leave",
+        "task.apply",
+        "contract.sign",
+        "work.submit",
+        "payment.confirm",
+    }
+)
+#: Entry types whose statements are collected first, and the body field naming their target.
+COLLECTED_TYPES = {
+    "share.activate": "proposal",
+    "share.terminate": "agreement",
+    "contract.cancel": "contract",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Collected:
+    """A statement kept until its entry is recorded: who signed, who is still to sign."""
+
+    type: str
+    target: str
+    signed: tuple[str, ...]
+    waiting: tuple[str, ...]
+
+
+def refs_for(entry_type: str, body: dict[str, JSON]) -> tuple[EntryId, ...]:
+    """The entry ids a body of `entry_type` names, in order, each once."""
+    spec = BODY_SPECS.get(entry_type)
+    if spec is None:
+        raise RuleRejected("schema.type", f"{entry_type!r} is not an entry type")
+    out: list[EntryId] = []
+    for name in spec.refs:
+        value = body.get(name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and item not in out:
+                out.append(EntryId(item))
+    return tuple(out)
+
+
+class NodeService:
+    """The node's use cases over its own log and everything it stores."""
+
+    def __init__(
+        self, node: LocalNode, *, clock: Clock, projection: Projection | None = None
+    ) -> None:
+        self.node = node
+        self.clock = clock
+        self.projection = projection or Projection()
+        self.writer = Writer(node.store, self.projection, clock)
+
+    @property
+    def log_id(self) -> LogId:
+        return self.node.store.log_id
+
+    @contextmanager
+    def state(self) -> Iterator[State]:
+        """The contract state of every stored entry, current, while the block runs."""
+        with self.projection.view(self.node.sessions) as state:
+            yield state
+
+    # -- the operator's entries ----------------------------------------------------------
+
+    def record(self, drafts: Sequence[EntryDraft]) -> AppendResult:
+        """Append the operator's entries as one batch (all or nothing)."""
+        return self.writer.append([_with_refs(d) for d in drafts])
+
+    # -- statements ----------------------------------------------------------------------
+
+    def submit(self, signed: SignedStatement) -> AppendResult | Collected:
+        """Take a party's signed statement: record its entry, or keep it (see module doc)."""
+        statement = signed.statement
+        self._check_statement(signed)
+        if statement.type in WORKER_TYPES:
+            draft = EntryDraft(statement.type, _plain(statement.body), signed=(signed,))
+            return self.record([draft])
+        if statement.type in COLLECTED_TYPES:
+            return self._collect(signed)
+        raise RuleRejected(
+            "statement.type",
+            f"a {statement.type} entry is not recorded from a party's statement; the node "
+            f"records {', '.join(sorted(WORKER_TYPES | set(COLLECTED_TYPES)))} from statements",
+        )
+
+    def _check_statement(self, signed: SignedStatement) -> None:
+        statement = signed.statement
+        if statement.log != self.log_id:
+            raise RuleRejected(
+                "statement.log",
+                f"the statement is addressed to log {statement.log}, not to this node's log "
+                f"{self.log_id}; send it to that log's node",
+            )
+        try:
+            signed.verify()
+        except LedgerError as e:
+            raise RuleRejected("statement.signature", f"the statement's signature: {e}") from e
+        now = self.clock()
+        skew = abs((parse_time(statement.time) - now).total_seconds())
+        limit = self.node.settings.max_clock_skew
+        if skew > limit:
+            raise RuleRejected(
+                "statement.time",
+                f"the statement's time {statement.time} is {int(skew)} s from this node's clock "
+                f"({format_time(now)}); at most {limit} s is accepted: check the signer's clock",
+            )
+        with self.node.sessions.begin() as session:
+            seq = session.execute(
+                select(NonceRow.seq).where(
+                    NonceRow.log_id == self.log_id, NonceRow.nonce == statement.nonce
+                )
+            ).scalar()
+        if seq is not None:
+            raise RuleRejected(
+                "statement.nonce",
+                f"statement nonce {statement.nonce} was already recorded at seq {seq}: "
+                "a signed statement cannot be used twice; ask the signer for a new one",
+            )
+
+    def _collect(self, signed: SignedStatement) -> AppendResult | Collected:
+        statement = signed.statement
+        field = COLLECTED_TYPES[statement.type]
+        target = statement.body.get(field) if isinstance(statement.body, dict) else None
+        if not isinstance(target, str):
+            raise RuleRejected(f"schema.{statement.type}", f"the statement's body names no {field}")
+        signer = party_id(statement.signer.raw)
+        data = canonicalize(signed.to_dict())
+        try:
+            with self.node.sessions.begin() as session:
+                session.add(
+                    StatementOfferRow(
+                        type=statement.type,
+                        target=target,
+                        signer=signer,
+                        data=data,
+                        created=format_time(self.clock()),
+                    )
+                )
+        except IntegrityError as e:
+            raise RuleRejected(
+                "statement.collected",
+                f"party {signer} already signed a {statement.type} for {target}",
+            ) from e
+        return self._complete(statement.type, target)
+
+    def collected(self, entry_type: str, target: str) -> list[SignedStatement]:
+        """The statements kept for a `entry_type` entry about `target`, oldest first."""
+        with self.node.sessions.begin() as session:
+            rows = session.execute(
+                select(StatementOfferRow.data)
+                .where(StatementOfferRow.type == entry_type, StatementOfferRow.target == target)
+                .order_by(StatementOfferRow.id)
+            ).scalars()
+            return [SignedStatement.from_dict(parse_canonical(data)) for data in rows]
+
+    def _complete(self, entry_type: str, target: str) -> AppendResult | Collected:
+        """Record a collected `share.*` entry once every party signed the same body."""
+        statements = self.collected(entry_type, target)
+        signers = [party_id(s.statement.signer.raw) for s in statements]
+        if entry_type == "contract.cancel":
+            return Collected(entry_type, target, tuple(signers), ())
+        with self.state() as state:
+            agreement = (
+                state.proposals if entry_type == "share.activate" else state.agreements
+            ).get(target)
+            parties = agreement.parties if agreement is not None else ()
+            proposer = agreement.log if agreement is not None else None
+        waiting = tuple(p for p in parties if p not in signers and p != self.log_id)
+        if agreement is None or proposer != self.log_id or waiting:
+            return Collected(entry_type, target, tuple(signers), waiting)
+        body = statements[0].statement.body
+        chosen = [s for s in statements if s.statement.body == body]
+        if self.log_id in parties and self.log_id not in signers:
+            chosen.append(self._own_statement(entry_type, body))
+        by_party: dict[str, SignedStatement] = {party_id(s.statement.signer.raw): s for s in chosen}
+        ordered = tuple(by_party[p] for p in parties if p in by_party)
+        result = self.record([EntryDraft(entry_type, _plain(body), signed=ordered)])
+        with self.node.sessions.begin() as session:
+            session.execute(
+                delete(StatementOfferRow).where(
+                    StatementOfferRow.type == entry_type, StatementOfferRow.target == target
+                )
+            )
+        return result
+
+    def _own_statement(self, entry_type: str, body: Any) -> SignedStatement:
+        key = self.node.store.key
+        statement = Statement(
+            type=entry_type,
+            log=self.log_id,
+            signer=key.public,
+            time=format_time(self.clock()),
+            nonce=base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode(),
+            body=body,
+        )
+        return sign_statement(statement, key=key)
+
+    # -- revenue shares ------------------------------------------------------------------
+
+    def settlement(self, agreement_id: str, period: str) -> dict[str, JSON]:
+        """The `share.settle` body for `period` from every revenue report of it."""
+        with self.state() as state:
+            agreement = state.agreements.get(agreement_id)
+            if agreement is None or agreement.agreement != agreement_id:
+                raise NotFoundError(f"no active agreement {agreement_id} is known")
+            reports = sorted(
+                (
+                    r
+                    for r in state.revenues.values()
+                    if r.agreement == agreement_id and r.period == period
+                ),
+                key=lambda r: r.id,
+            )
+            if not reports:
+                raise UsageError(f"no revenue is reported for {period} of agreement {agreement_id}")
+            code = agreement.currency
+            revenue = sum(r.revenue.minor for r in reports)
+            costs = sum(r.costs.minor for r in reports)
+            basis = basis_amount(basis=agreement.basis, revenue=revenue, costs=costs)  # type: ignore[arg-type]
+            split = waterfall(basis, agreement.tiers)
+            payouts: list[JSON] = [
+                {"party": party, "amount": Money.from_minor(total, code).to_dict()}  # type: ignore[dict-item]
+                for party, total in zip(agreement.parties, split.totals, strict=True)
+            ]
+            return {
+                "agreement": agreement_id,
+                "period": period,
+                "revenue": [r.id for r in reports],
+                "basis_amount": Money.from_minor(basis, code).to_dict(),  # type: ignore[dict-item]
+                "payouts": payouts,
+            }
+
+
+def _with_refs(draft: EntryDraft) -> EntryDraft:
+    if draft.refs:
+        return draft
+    return EntryDraft(
+        draft.type, draft.body, refs_for(draft.type, draft.body), draft.signed, draft.time
+    )
+
+
+def _plain(body: object) -> dict[str, JSON]:
+    if not isinstance(body, dict):
+        raise RuleRejected("statement.body", "a statement's body must be a JSON object")
+    return body
