@@ -1,0 +1,67 @@
+"""`POST /api/v1/statements`: a party's signed statement (a worker's consent).
+
+No admin token: the signature is the authority (DESIGN §2.5). The node records the entry
+the statement signs (201, with the entry and checkpoint), or, for entries that need several
+parties' statements or the node's decision, keeps it until then (202, who signed and who
+is still to sign). See `node.service.NodeService.submit`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from ledger.errors import LedgerError
+from ledger.statement import SignedStatement
+from node.api.v1 import current_service
+from node.api.v1.body import json_body
+from node.api.v1.entries import append_out
+from node.api.v1.schemas import AppendOut, SignedStatementIn
+from node.errors import RuleRejected
+from node.service import Collected
+
+__all__ = ["statements_blueprint"]
+
+statements_blueprint = Blueprint(
+    "statements", __name__, url_prefix="/statements", description="Parties' signed statements"
+)
+
+
+class CollectedOut(Schema):
+    type = fields.String()
+    target = fields.String()
+    signed = fields.List(fields.String(), metadata={"description": "party ids that signed"})
+    waiting = fields.List(fields.String(), metadata={"description": "party ids still to sign"})
+
+
+@statements_blueprint.route("")
+class Statements(MethodView):
+    @statements_blueprint.response(201, AppendOut, description="recorded")
+    @statements_blueprint.alt_response(202, schema=CollectedOut, description="kept")
+    @statements_blueprint.doc(
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": SignedStatementIn}},
+            "description": '{"statement": {v, type, log, signer, time, nonce, body}, '
+            '"sig": base64}',
+        }
+    )
+    def post(self) -> tuple[dict[str, Any], int]:
+        """Submit a signed statement addressed to this node's log."""
+        data = json_body(SignedStatementIn())
+        try:
+            signed = SignedStatement.from_dict(data)
+        except LedgerError as e:
+            raise RuleRejected("statement.format", f"the statement cannot be read: {e}") from e
+        outcome = current_service().submit(signed)
+        if isinstance(outcome, Collected):
+            return {
+                "type": outcome.type,
+                "target": outcome.target,
+                "signed": list(outcome.signed),
+                "waiting": list(outcome.waiting),
+            }, 202
+        return append_out(outcome), 201
