@@ -42,7 +42,7 @@ from ledger.types import JSON, EntryId, LogId
 from node.db.models import NonceRow, StatementOfferRow
 from node.errors import NotFoundError, RuleRejected, UsageError
 from node.local_node import LocalNode
-from node.own_log import AppendResult, EntryDraft
+from node.own_log import AppendResult, EntryDraft, nonce_reused
 from node.projection import Projection
 from node.writer import Clock, Writer
 
@@ -169,11 +169,7 @@ class NodeService:
                 )
             ).scalar()
         if seq is not None:
-            raise RuleRejected(
-                "statement.nonce",
-                f"statement nonce {statement.nonce} was already recorded at seq {seq}: "
-                "a signed statement cannot be used twice; ask the signer for a new one",
-            )
+            raise nonce_reused(statement.nonce, seq)
 
     def _collect(self, signed: SignedStatement) -> AppendResult | Collected:
         statement = signed.statement
