@@ -76,8 +76,14 @@ def init_node(
     return LocalNode(settings, engine, sessions, store), result
 
 
-def open_node(settings: Settings, *, full_check: bool = False) -> LocalNode:
-    """Open the node of `settings`; `StoreMismatch` if its database must not be used."""
+def open_node(
+    settings: Settings, *, full_check: bool = False, check_store: bool = True
+) -> LocalNode:
+    """Open the node of `settings`; `StoreMismatch` if its database must not be used.
+
+    `check_store=False` skips the start-up check, for `rdh reindex` only (it checks the
+    entries against every signed checkpoint itself before it rebuilds anything).
+    """
     if not settings.key_file.exists():
         raise UsageError(
             f"no node here: {settings.key_file} does not exist (create one with `rdh init`, "
@@ -94,7 +100,8 @@ def open_node(settings: Settings, *, full_check: bool = False) -> LocalNode:
                     f"log for the key in {settings.key_file}: wrong key file or wrong database "
                     "(or run `rdh init`)"
                 )
-            verify_store(session, full=full_check)
+            if check_store:
+                verify_store(session, full=full_check)
     except BaseException:
         engine.dispose()
         raise

@@ -1,0 +1,149 @@
+"""HTTP status mapping, done once (STYLE: "Errors"), and the app's error handlers.
+
+Every error response under `/api/` is flask-smorest's JSON shape, always with all four keys:
+
+    {"code": 422, "status": "Unprocessable Entity", "message": "<one sentence>",
+     "errors": {"rule": "task.publish.deadline"}}
+
+Errors raised by views map as follows (most specific first):
+
+    NonceReused      409  errors {"rule": ...}
+    RuleRejected     422  errors {"rule": ...}
+    NotFoundError    404
+    StoreMismatch    503  (the node must not serve writes from this database)
+    UsageError       400
+    other NodeError  503
+    VerificationError 422
+    other LedgerError 400
+
+Outside `/api/` (tiles, `/healthz`) errors are one line of text/plain. A 500 never shows a
+traceback or the exception's text: Flask logs it, the client reads one generic sentence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from ledger.errors import LedgerError, VerificationError
+from node.errors import (
+    NodeError,
+    NonceReused,
+    NotFoundError,
+    RuleRejected,
+    StoreMismatch,
+    UsageError,
+)
+
+__all__ = ["API_PREFIX", "error_response", "init_errors", "status_of"]
+
+#: Paths under this prefix answer errors in JSON.
+API_PREFIX = "/api/"
+
+_INTERNAL = (
+    "The node failed to handle this request; the error is logged on the node. "
+    "Try again later or tell the node's operator."
+)
+
+#: Exception class -> HTTP status, checked in order (subclasses before their bases).
+_STATUS: tuple[tuple[type[Exception], int], ...] = (
+    (NonceReused, 409),
+    (RuleRejected, 422),
+    (NotFoundError, 404),
+    (StoreMismatch, 503),
+    (UsageError, 400),
+    (NodeError, 503),
+    (VerificationError, 422),
+    (LedgerError, 400),
+)
+
+_REASONS = {
+    400: "Bad Request",
+    404: "Not Found",
+    409: "Conflict",
+    422: "Unprocessable Entity",
+    503: "Service Unavailable",
+}
+
+
+def status_of(error: Exception) -> int:
+    """The HTTP status of a `NodeError` or `LedgerError` raised by a view (500 otherwise)."""
+    for kind, status in _STATUS:
+        if isinstance(error, kind):
+            return status
+    return 500
+
+
+def error_response(
+    code: int,
+    status: str,
+    message: str,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The error response for the current request: JSON under `/api/`, else one text line."""
+    if request.path.startswith(API_PREFIX) or request.path == API_PREFIX.rstrip("/"):
+        response = jsonify(code=code, status=status, message=message, errors=errors or {})
+    else:
+        response = Response(f"{code} {status}: {message}\n", mimetype="text/plain")
+    response.status_code = code
+    response.headers.update(headers or {})
+    return response
+
+
+def _sentence(text: str) -> str:
+    text = " ".join(text.split())
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
+def _default_message(error: HTTPException) -> str:
+    """One sentence for werkzeug's stock errors (whose descriptions run to several)."""
+    headers = dict(error.get_headers())
+    match error.code:
+        case 404:
+            return f"There is nothing at {request.path}."
+        case 405:
+            return f"{request.method} is not allowed here; use {headers.get('Allow', 'GET')}."
+        case 413:
+            limit = current_app.config.get("MAX_CONTENT_LENGTH")
+            return f"The request body is larger than the node accepts ({limit} bytes)."
+        case 415:
+            return "The request body must be JSON (Content-Type: application/json)."
+        case 422:
+            return "The request's parameters or body are not valid; see errors."
+    return error.description or error.name
+
+
+def _handle_http(error: HTTPException) -> Response:
+    code = error.code or 500
+    if code == 500:  # an unhandled exception: Flask has logged it; show nothing of it
+        return error_response(code, error.name, _INTERNAL)
+    data: dict[str, Any] = getattr(error, "data", None) or {}
+    message = data.get("message")
+    if not message:
+        stock = error.description == type(error).description
+        message = _default_message(error) if stock else error.description or error.name
+    errors = data.get("errors", data.get("messages"))
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
+    return error_response(code, error.name, _sentence(str(message)), errors, headers)
+
+
+def _handle_domain(error: NodeError | LedgerError) -> Response:
+    code = status_of(error)
+    errors: dict[str, Any] = {}
+    message = str(error)
+    if isinstance(error, RuleRejected):
+        errors, message = {"rule": error.rule}, error.message
+    if code >= 500:
+        current_app.logger.error("refused %s %s: %s", request.method, request.path, error)
+    return error_response(code, _REASONS[code], _sentence(message), errors)
+
+
+def init_errors(app: Flask) -> None:
+    """Register the handlers (after flask-smorest's, which they replace)."""
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(NodeError, _handle_domain)
+    app.register_error_handler(LedgerError, _handle_domain)
