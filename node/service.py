@@ -249,6 +249,27 @@ class NodeService:
         )
         return sign_statement(statement, key=key)
 
+    # -- the scheduler's work -----------------------------------------------------------
+
+    def expire_due(self) -> list[str]:
+        """Record `task.expire` for every open task of this log whose deadline has passed;
+        return their ids. Each is its own append, so one refusal does not stop the others."""
+        now = format_time(self.clock())
+        with self.state() as state:
+            due = sorted(
+                t.id
+                for t in state.tasks.values()
+                if t.log == self.log_id and t.status == "open" and t.deadline <= now
+            )
+        expired = []
+        for task in due:
+            try:
+                self.record([EntryDraft("task.expire", {"task": task})])
+            except RuleRejected:  # closed or expired meanwhile by another process
+                continue
+            expired.append(task)
+        return expired
+
     # -- revenue shares ------------------------------------------------------------------
 
     def settlement(self, agreement_id: str, period: str) -> dict[str, JSON]:

@@ -272,3 +272,19 @@ def test_waiting_appends_share_one_commit(service: NodeService) -> None:
         thread.join()
     assert writer.commits == commits + 2
     assert _count(service) == 11
+
+
+def test_expire_due_records_task_expire_for_passed_deadlines(
+    service: NodeService, clock: Clock
+) -> None:
+    soon = task_body(NOW, title="soon")
+    soon["deadline"] = "2026-11-25T13:00:00Z"
+    due = _one(service.record([EntryDraft("task.publish", soon)]))
+    later = _one(service.record([EntryDraft("task.publish", task_body(NOW, title="later"))]))
+    assert service.expire_due() == []
+    clock.now += timedelta(hours=2)
+    assert service.expire_due() == [due]
+    assert service.expire_due() == []
+    with service.state() as state:
+        assert state.tasks[due].status == "expired"
+        assert state.tasks[later].status == "open"
