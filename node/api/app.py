@@ -10,16 +10,17 @@ What it sets up, and where it keeps it:
   `/api/`, one line of text elsewhere, never a traceback;
 - security headers on every response and a request body limit (`max_body`, 413 above it).
 
-The JSON resources live in `node.api.v1`; each is a flask-smorest `Blueprint` whose
-`url_prefix` is relative to `/api/v1` (e.g. `"/tasks"`), added with
-`register_v1(app, blueprint)`. Writing views wrap themselves in
-`node.api.auth.admin_required`. `create_app` starts nothing (no scheduler, no thread):
+The JSON resources live in `node.api.v1` (installed by `create_app` with the app's
+`NodeService`); each is a flask-smorest `Blueprint` whose `url_prefix` is relative to
+`/api/v1` (e.g. `"/tasks"`), added with `register_v1(app, blueprint)`. Writing views wrap
+themselves in `node.api.auth.admin_required`. `create_app` starts nothing (no scheduler, no thread):
 `node.serve` does that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify
@@ -29,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from node.api.errors import init_errors
 from node.errors import NodeError
 from node.local_node import LocalNode
+from node.service import NodeService
 
 __all__ = [
     "API_EXTENSION",
@@ -59,12 +61,18 @@ SECURITY_HEADERS: Mapping[str, str] = {
 
 
 def create_app(
-    node: LocalNode, *, max_body: int = DEFAULT_MAX_BODY, extra: Mapping[str, Any] | None = None
+    node: LocalNode,
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    extra: Mapping[str, Any] | None = None,
+    service: NodeService | None = None,
 ) -> Flask:
-    """The app serving `node` (which the caller opened and will close)."""
-    # imported here: both modules import `current_node` from this one
+    """The app serving `node` (which the caller opened and will close), with the v1 API of
+    `service` (by default a `NodeService` of `node` on the system clock)."""
+    # imported here: these modules import `current_node` (or `register_v1`) from this one
     from node.api.auth import ADMIN_SCHEME
     from node.api.tiles import tiles_blueprint
+    from node.api.v1 import install_v1
 
     app = Flask(__name__, static_folder=None)
     app.config.update(
@@ -82,9 +90,14 @@ def create_app(
     app.extensions[API_EXTENSION] = api
     init_errors(app)
     app.register_blueprint(tiles_blueprint)
+    install_v1(app, service or NodeService(node, clock=_system_clock))
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.after_request(_security_headers)
     return app
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def current_node() -> LocalNode:

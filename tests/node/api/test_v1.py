@@ -15,7 +15,6 @@ from ledger.checkpoint import log_verifier
 from ledger.receipt import verify_receipt
 from ledger.statement import SignedStatement
 from node.api.app import create_app
-from node.api.v1 import install_v1
 from node.local_node import LocalNode
 from node.service import NodeService
 from node.tokens import create_token
@@ -70,9 +69,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def v1_app(local_node: LocalNode, clock: Clock) -> Flask:
-    app = create_app(local_node)
-    install_v1(app, NodeService(local_node, clock=clock))
-    return app
+    return create_app(local_node, service=NodeService(local_node, clock=clock))
 
 
 @pytest.fixture
