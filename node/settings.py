@@ -20,6 +20,8 @@ from node.errors import ConfigError
 __all__ = ["CONFIG_FILE", "ENV_VARS", "Settings", "load_settings"]
 
 CONFIG_FILE = "rdh.toml"
+#: Most request threads `rdh serve` runs (server.threads).
+MAX_THREADS = 256
 
 #: Environment variable -> (section, key) it overrides.
 ENV_VARS: dict[str, tuple[str, str]] = {
@@ -29,13 +31,14 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "RDH_HOST": ("server", "host"),
     "RDH_PORT": ("server", "port"),
     "RDH_PUBLIC_URL": ("server", "public_url"),
+    "RDH_THREADS": ("server", "threads"),
     "RDH_MAX_CLOCK_SKEW": ("statements", "max_clock_skew"),
 }
 
 _SCHEMA: dict[str, dict[str, type]] = {
     "database": {"url": str},
     "key": {"file": str, "passphrase_file": str},
-    "server": {"host": str, "port": int, "public_url": str},
+    "server": {"host": str, "port": int, "public_url": str, "threads": int},
     "statements": {"max_clock_skew": int},
 }
 
@@ -51,11 +54,14 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8470
     public_url: str | None = None
+    threads: int = 8
     max_clock_skew: int = 300
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"server.port {self.port} is not a TCP port (1 to 65535)")
+        if not 1 <= self.threads <= MAX_THREADS:
+            raise ConfigError(f"server.threads must be 1 to {MAX_THREADS}, not {self.threads}")
         if self.max_clock_skew < 0:
             raise ConfigError("statements.max_clock_skew must not be negative")
         if not self.database_url:
@@ -141,5 +147,6 @@ def load_settings(node_dir: Path, env: Mapping[str, str]) -> Settings:
         host=server.get("host", "127.0.0.1"),
         port=server.get("port", 8470),
         public_url=server.get("public_url"),
+        threads=server.get("threads", 8),
         max_clock_skew=statements.get("max_clock_skew", 300),
     )

@@ -76,6 +76,15 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("node.cli.node_commands", "init_command"),
     "status": ("node.cli.node_commands", "status_command"),
     "export": ("node.cli.node_commands", "export_command"),
+    "reindex": ("node.cli.maintenance", "reindex_command"),
+    "serve": ("node.cli.serve", "serve_command"),
+    "token": ("node.cli.serve", "token_group"),
+    "task": ("node.cli.lead_task", "task_group"),
+    "contract": ("node.cli.lead_contract", "contract_group"),
+    "member": ("node.cli.lead_member", "member_group"),
+    "share": ("node.cli.lead_share", "share_group"),
+    "receipt": ("node.cli.lead_entries", "receipt_command"),
+    "entries": ("node.cli.lead_entries", "entries_command"),
 }
 
 

@@ -21,6 +21,7 @@ from node.export import export_bundle
 from node.local_node import init_node, open_node
 from node.own_log import LOG_KINDS, Genesis
 from node.settings import Settings, load_settings
+from node.tokens import create_token
 
 __all__ = ["export_command", "init_command", "status_command"]
 
@@ -49,15 +50,21 @@ def _now() -> datetime:
 @click.option("--description", default="", help="What the community does.")
 @click.option("--url", default="", help="The community's public URL.")
 def init_command(node_dir: Path, name: str, kind: str, description: str, url: str) -> None:
-    """Create a node: a new key, the database, and its log's genesis entry."""
+    """Create a node: a new key, the database, its log's genesis entry and an admin token.
+
+    The token is printed once, last, as a line `RDH_ADMIN_TOKEN=<token>` for scripts.
+    """
     settings = _settings(node_dir)
     genesis = Genesis(name=name, kind=kind, description=description, url=url)
     node, result = init_node(settings, genesis, _now())
     try:
+        token = create_token(node.sessions, "admin (rdh init)", _now())
         click.echo(f"created log {node.store.log_id}")
         click.echo(f"  key file   {settings.key_file} (mode 0600; keep a backup)")
         click.echo(f"  vkey       {node.store.vkey}")
         click.echo(f"  checkpoint size {result.size}")
+        click.echo("admin API token (store it now; it is shown once; `rdh token` manages them):")
+        click.echo(f"RDH_ADMIN_TOKEN={token}")
     finally:
         node.close()
 
