@@ -79,6 +79,12 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "reindex": ("node.cli.maintenance", "reindex_command"),
     "serve": ("node.cli.serve", "serve_command"),
     "token": ("node.cli.serve", "token_group"),
+    "task": ("node.cli.lead_task", "task_group"),
+    "contract": ("node.cli.lead_contract", "contract_group"),
+    "member": ("node.cli.lead_member", "member_group"),
+    "share": ("node.cli.lead_share", "share_group"),
+    "receipt": ("node.cli.lead_entries", "receipt_command"),
+    "entries": ("node.cli.lead_entries", "entries_command"),
 }
 
 
