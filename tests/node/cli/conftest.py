@@ -114,7 +114,7 @@ def served_node(tmp_path: Path) -> Iterator[LocalNode]:
 def lead(served_node: LocalNode) -> Iterator[Lead]:
     app = create_app(served_node, service=NodeService(served_node, clock=now))
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         token = create_token(served_node.sessions, "lead cli test", now())
