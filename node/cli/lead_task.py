@@ -21,7 +21,7 @@ from node.cli.lead import (
     api_command,
     milestones_body,
 )
-from node.cli.output import echo_fields, echo_table, rating_text
+from node.cli.output import echo_fields, echo_table, money_text, rating_text
 
 __all__ = ["task_group"]
 
@@ -156,7 +156,7 @@ def _show_task(task: dict[str, Any]) -> None:
         ]
     )
     for n, milestone in enumerate(task.get("milestones") or []):
-        click.echo(f"milestone {n}  {milestone['title']}: {milestone['amount']['amount']}")
+        click.echo(f"milestone {n}  {milestone['title']}: {money_text(milestone['amount'])}")
     if task["contracts"]:
         click.echo("contracts:")
         echo_table(
