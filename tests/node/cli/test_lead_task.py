@@ -4,11 +4,14 @@ publication to payment, the errors a lead sees, and `--json`."""
 from __future__ import annotations
 
 import json
+import time
+from datetime import timedelta
 
 import pytest
 
 from ledger.checkpoint import Checkpoint
-from tests.node.cli.conftest import Lead, lines
+from ledger.statement import format_time
+from tests.node.cli.conftest import Lead, lines, now
 from tests.node.stories import WORKER, enroll_body
 
 WORKER_ID = WORKER.party_id
@@ -194,3 +197,16 @@ def test_mine_lists_only_the_nodes_own_tasks(lead: Lead) -> None:
     other = lead.run("task", "list", "--log", "a" * 64)
     assert other.exit_code == 0
     assert task not in other.stdout
+
+
+def test_a_task_expires_only_after_its_deadline(lead: Lead) -> None:
+    deadline = format_time(now() + timedelta(seconds=2))
+    task = lead.recorded(
+        "task", "publish", "--title", "Quick", "--reward", "5.00 EUR", "--deadline", deadline
+    )
+    early = lead.run("task", "expire", task)
+    assert early.exit_code == 2
+    assert early.stderr.rstrip().endswith("(rule task.expire.early)")
+    time.sleep(2.5)
+    lead.recorded("task", "expire", task)
+    assert lead.get(f"/tasks/{task}")["status"] == "expired"
