@@ -292,6 +292,13 @@ class TileBuilder:
         """Number of leaf hashes added so far."""
         return self._size
 
+    def copy(self) -> TileBuilder:
+        """An independent builder in the same state."""
+        other = TileBuilder()
+        other._buffers = [bytearray(buffer) for buffer in self._buffers]
+        other._size = self._size
+        return other
+
     def append(self, leaf_hash: Hash) -> list[tuple[TileRef, bytes]]:
         """Add one leaf hash; return the tiles it completed (usually none)."""
         if len(leaf_hash) != HASH_SIZE:

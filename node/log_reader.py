@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledger.merkle import HASH_SIZE, HashAt, consistency_proof, inclusion_proof, tree_hash
@@ -22,6 +23,7 @@ from ledger.types import EntryId, Hash, LogId
 from node.db.models import CheckpointRow, EntryRow, LogRow, TileRow
 from node.errors import NotFoundError, StoreMismatch
 from node.own_log import StoredEntry
+from node.tile_cache import TileCache
 
 __all__ = ["LogReader", "StoredCheckpoint"]
 
@@ -53,9 +55,10 @@ _TILE_QUERY = (
 class LogReader:
     """Read access to one log's rows inside an open session."""
 
-    def __init__(self, session: Session, log_id: LogId) -> None:
+    def __init__(self, session: Session, log_id: LogId, cache: TileCache | None = None) -> None:
         self.session = session
         self.log_id = log_id
+        self._cache = cache
 
     def log(self) -> LogRow:
         """The log's row, or `NotFoundError`."""
@@ -123,6 +126,16 @@ class LogReader:
 
     def read_tile(self, ref: TileRef) -> bytes:
         """The `ref.width` hashes of hash tile `ref` (a `ledger.tiles.ReadTile`)."""
+        if self._cache is None:
+            return self._read_tile(ref)
+        key = (self.log_id, ref.level, ref.index, ref.width)
+        data = self._cache.get(key)
+        if data is None:
+            data = self._read_tile(ref)
+            self._cache.put(key, data)
+        return data
+
+    def _read_tile(self, ref: TileRef) -> bytes:
         row = self.session.execute(
             _TILE_QUERY,
             {"log_id": self.log_id, "level": ref.level, "index": ref.index, "width": ref.width},
@@ -143,23 +156,23 @@ class LogReader:
         return self.read_tile(TileRef(level, index, width))
 
     def write_tiles(self, tiles: Iterable[tuple[TileRef, bytes]]) -> None:
-        """Store tiles; a partial tile already stored (same level, index, width) is skipped."""
-        rows = []
-        for ref, data in tiles:
-            key = (self.log_id, ref.level, ref.index, ref.width)
-            if ref.is_partial and self.session.get(TileRow, key) is not None:
-                continue
-            rows.append(
-                {
-                    "log_id": self.log_id,
-                    "level": ref.level,
-                    "index": ref.index,
-                    "width": ref.width,
-                    "data": data,
-                }
-            )
-        if rows:
-            self.session.execute(insert(TileRow), rows)
+        """Store tiles; a tile already stored (same level, index, width) is left as it is
+        (a partial tile of an upper level often stays the same over many tree sizes)."""
+        rows = [
+            {
+                "log_id": self.log_id,
+                "level": ref.level,
+                "index": ref.index,
+                "width": ref.width,
+                "data": data,
+            }
+            for ref, data in tiles
+        ]
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        module = postgresql if dialect == "postgresql" else sqlite
+        self.session.execute(module.insert(TileRow).on_conflict_do_nothing(), rows)
 
     def hash_at(self, size: int) -> HashAt:
         """The `ledger.merkle.HashAt` of the tree of `size` leaves, from the stored tiles."""

@@ -18,17 +18,23 @@
 commit, `node.writer`): each batch is checked on its own and refused alone, the accepted ones
 share one checkpoint and one commit.
 
-Checking the stored tree against the last checkpoint at start-up is `node.store_check`;
+A writer remembers the head it committed last (note, size, root, tile builder) and the tiles
+it read or wrote (`node.tile_cache`, filled only after commit): while the stored head is
+still that note with that last entry, the next append verifies nothing again and reads no
+tile back. A head written by anyone else (another process, a restored backup) is verified in
+full. Checking the stored tree against the last checkpoint at start-up is `node.store_check`;
 reading (entries, tiles, proofs) is `node.log_reader`. Contract rules are the caller's
 (`check`); the clock is the caller's (`now`).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -58,6 +64,7 @@ from node.own_log import (
     nonce_reused,
     statement_nonces,
 )
+from node.tile_cache import TileCache, TileKey
 
 __all__ = [
     "LOG_KINDS",
@@ -80,6 +87,41 @@ class _Head:
 
     size: int
     root: Hash = field(default=EMPTY_ROOT)
+    #: the tile builder at this size, when this process wrote the head itself
+    builder: TileBuilder | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """The head this process committed last: checkpoint note, size, root and tile builder.
+
+    While the stored head is still exactly this note, the next append needs neither to
+    verify it again nor to read the partial tiles back."""
+
+    note: bytes
+    size: int
+    root: Hash
+    builder: TileBuilder
+    last_id: str
+
+
+class _StagedTiles:
+    """The write transaction's view of the tile cache: reads go through it, but what the
+    transaction reads or writes enters the cache only once it has committed."""
+
+    def __init__(self, cache: TileCache) -> None:
+        self._cache = cache
+        self._staged: dict[TileKey, bytes] = {}
+
+    def get(self, key: TileKey) -> bytes | None:
+        return self._staged.get(key) or self._cache.get(key)
+
+    def put(self, key: TileKey, data: bytes) -> None:
+        self._staged[key] = data
+
+    def commit(self) -> None:
+        for key, data in self._staged.items():
+            self._cache.put(key, data)
 
 
 class LogStore:
@@ -92,6 +134,11 @@ class LogStore:
         self.log_id = key.party_id
         self.origin = self._signer.name
         self.vkey = self._signer.vkey
+        self.tiles = TileCache()
+        self._known: _Known | None = None
+        self._pending_known: _Known | None = None
+        self._staged: _StagedTiles | None = None
+        self._lock = threading.Lock()  # one append at a time per process (the state above)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -155,15 +202,38 @@ class LogStore:
         """
         if any(not drafts for drafts in batches):
             raise UsageError("there is nothing to append")
-        with self._write() as session:
-            query = select(LogRow).where(LogRow.id == self.log_id).with_for_update()
-            log = session.execute(query).scalar_one_or_none()
-            if log is None:
-                raise NotFoundError(f"log {self.log_id} does not exist yet: run `rdh init`")
-            head = self._head(session, log)
-            if locked is not None:
-                locked(session)
-            return self._append_group(session, log, head, batches, now, check)
+        with self._lock:
+            return self._append_locked(batches, now, check, locked)
+
+    def _append_locked(
+        self,
+        batches: Sequence[Sequence[EntryDraft]],
+        now: datetime,
+        check: GroupCheck | None,
+        locked: Callable[[Session], None] | None,
+    ) -> list[AppendResult | RuleRejected]:
+        staged = _StagedTiles(self.tiles)
+        self._staged, self._pending_known = staged, None
+        try:
+            with self._write() as session:
+                query = select(LogRow).where(LogRow.id == self.log_id).with_for_update()
+                log = session.execute(query).scalar_one_or_none()
+                if log is None:
+                    raise NotFoundError(f"log {self.log_id} does not exist yet: run `rdh init`")
+                head = self._head(session, log)
+                if locked is not None:
+                    locked(session)
+                outcomes = self._append_group(session, log, head, batches, now, check)
+        except BaseException:
+            self._known = None  # the database may or may not hold what this process expects
+            raise
+        finally:
+            self._staged = None
+        staged.commit()
+        pending = cast("_Known | None", self._pending_known)  # set by `_store`, if it ran
+        if pending is not None:
+            self._known = pending
+        return outcomes
 
     def _append_group(
         self,
@@ -202,6 +272,18 @@ class LogStore:
     def _head(self, session: Session, log: LogRow) -> _Head:
         try:
             stored = LogReader(session, self.log_id).checkpoint()
+        except NotFoundError as e:
+            raise StoreMismatch(f"the last stored checkpoint cannot be used: {e}") from e
+        known = self._known
+        if known is not None and known.note == stored.note and known.size == log.size:
+            last = session.execute(
+                select(EntryRow.id).where(
+                    EntryRow.log_id == self.log_id, EntryRow.seq == known.size - 1
+                )
+            ).scalar()
+            if last == known.last_id:
+                return _Head(known.size, known.root, known.builder.copy())
+        try:
             cp = open_checkpoint(stored.note, verifier=self._signer.verifier).checkpoint
         except (LedgerError, NotFoundError) as e:
             raise StoreMismatch(f"the last stored checkpoint cannot be used: {e}") from e
@@ -242,6 +324,10 @@ class LogStore:
         self._check_nonces(session, nonces, {})
         return AppendResult(entries, self._store(session, log, head, entries, nonces))
 
+    def _reader(self, session: Session) -> LogReader:
+        """A reader of this log in the write transaction, through the staged tile cache."""
+        return LogReader(session, self.log_id, self._staged)  # type: ignore[arg-type]
+
     def _store(
         self,
         session: Session,
@@ -257,18 +343,28 @@ class LogStore:
                 [{"log_id": self.log_id, "nonce": n, "seq": seq} for n, seq in nonces.items()],
             )
         leaves = self._store_entries(session, entries)
-        reader = LogReader(session, self.log_id)
-        try:
-            builder = TileBuilder.from_tiles(head.size, reader.read_tile)
-        except (LedgerError, NotFoundError) as e:
-            raise StoreMismatch(f"the stored tiles of size {head.size} cannot be read: {e}") from e
+        reader = self._reader(session)
+        builder = head.builder
+        if builder is None:
+            try:
+                builder = TileBuilder.from_tiles(head.size, reader.read_tile)
+            except (LedgerError, NotFoundError) as e:
+                raise StoreMismatch(
+                    f"the stored tiles of size {head.size} cannot be read: {e}"
+                ) from e
         full = builder.extend(leaves)
-        reader.write_tiles([*full, *builder.finish()])
+        written = [*full, *builder.finish()]
+        reader.write_tiles(written)
+        if self._staged is not None:
+            for ref, data in written:
+                self._staged.put((self.log_id, ref.level, ref.index, ref.width), data)
         size, root = builder.size, builder.root()
         self._prove(reader, head, size, root)
         note = sign_checkpoint(Checkpoint(origin=self.origin, size=size, root=root), self._signer)
         session.add(CheckpointRow(log_id=self.log_id, size=size, root=root, note=note))
         log.size, log.root = size, root
+        last_id = leaves[-1].hex()
+        self._pending_known = _Known(note, size, root, builder.copy(), last_id)
         return note
 
     def _store_entries(self, session: Session, entries: Sequence[Entry]) -> list[Hash]:

@@ -378,7 +378,8 @@ def test_missing_partial_tile_stops_writer_and_start_up(
 ) -> None:
     store.append(_drafts(9), NOW)
     _tamper(sessions, delete(TileRow).where(TileRow.width == 10))
+    restarted = LogStore(sessions, key("node-a"))  # a writer that did not write the head itself
     with pytest.raises(StoreMismatch):
-        store.append(_drafts(1), NOW)
+        restarted.append(_drafts(1), NOW)
     _check_fails(sessions, "incomplete or damaged")
     assert store.size == 10
