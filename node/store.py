@@ -424,7 +424,7 @@ class LogStore:
     def reader(self) -> Iterator[LogReader]:
         """A `LogReader` of this log inside one read transaction (a consistent view)."""
         with self._sessions.begin() as session:
-            yield LogReader(session, self.log_id)
+            yield LogReader(session, self.log_id, self.tiles)
 
     def checkpoint(self) -> bytes:
         """The last signed checkpoint note."""
