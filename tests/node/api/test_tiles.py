@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -18,10 +19,11 @@ from ledger.tiles import (
     tile_hash_at,
     tiles_for_size,
 )
+from node.api import create_app
 from node.api.tiles import CACHE_IMMUTABLE, CACHE_PARTIAL
 from node.local_node import LocalNode
 from node.own_log import EntryDraft
-from tests.node.api.conftest import SIZE
+from tests.node.api.conftest import SIZE, make_node
 from tests.node.conftest import NOW
 
 
@@ -179,3 +181,29 @@ def test_tiles_are_read_only(client: FlaskClient, node: LocalNode) -> None:
     response = client.post(f"/logs/{node.store.log_id}/checkpoint", data=b"x")
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
+
+
+@pytest.mark.slow
+def test_a_tree_with_full_level_1_tiles_round_trips(tmp_path: Path) -> None:
+    """70,000 entries: full level-0 and level-1 tiles, partial tiles at levels 0, 1 and 2."""
+    node = make_node(tmp_path, f"sqlite:///{tmp_path / 'big.db'}", 70_000)
+    try:
+        client = create_app(node).test_client()
+        base = f"/logs/{node.store.log_id}"
+        note = _get(client, f"{base}/checkpoint")
+        signed = open_checkpoint(note, verifier=NoteVerifier.from_vkey(node.store.vkey))
+        size = signed.checkpoint.size
+        refs = tiles_for_size(size)
+        assert {(r.level, r.is_partial) for r in refs} == {
+            (0, False),
+            (0, True),
+            (1, False),
+            (1, True),
+            (2, True),
+        }
+        tiles = {ref: _get(client, f"{base}/{ref.path}") for ref in refs}
+        assert tree_hash(size, tile_hash_at(tiles.__getitem__, size)) == signed.checkpoint.root
+        assert client.get(f"{base}/tile/1/001").status_code == 404
+        assert client.get(f"{base}/tile/2/000.p/2").status_code == 404
+    finally:
+        node.close()
