@@ -41,7 +41,9 @@ class LocalNode:
 
 
 def _database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
-    engine = make_engine(settings.database_url)
+    # a pooled connection for every request thread and the scheduler's jobs: no connection
+    # is opened (and set up) per request under load
+    engine = make_engine(settings.database_url, pool_size=settings.threads + 4)
     upgrade(engine)
     return engine, make_sessions(engine)
 

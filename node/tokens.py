@@ -12,6 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +26,7 @@ from node.db.models import ApiTokenRow
 from node.errors import NotFoundError, UsageError
 
 __all__ = [
+    "TokenChecker",
     "TOKEN_PREFIX",
     "TokenInfo",
     "check_token",
@@ -76,6 +80,47 @@ def check_token(sessions: sessionmaker[Session], token: str) -> bool:
             select(ApiTokenRow.token_hash).where(ApiTokenRow.token_hash == presented)
         ).scalar_one_or_none()
     return stored is not None and hmac.compare_digest(stored, presented)
+
+
+class TokenChecker:
+    """`check_token` with a short memory: a token found valid is trusted for `ttl` seconds
+    without asking the database again (a server checks the token of every write request).
+    Wrong tokens are never remembered. A token revoked by another process (`rdh token
+    revoke`) stops working within `ttl` seconds; `forget()` makes it immediate here."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        ttl: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._sessions = sessions
+        self._ttl = ttl
+        self._clock = clock
+        self._valid: dict[str, float] = {}  # token hash -> trusted until
+        self._lock = threading.Lock()
+
+    def __call__(self, token: str) -> bool:
+        if not token.startswith(TOKEN_PREFIX) or len(token) > _MAX_TOKEN:
+            return False
+        presented = token_hash(token)
+        now = self._clock()
+        with self._lock:
+            until = self._valid.get(presented)
+        if until is not None and now < until:
+            return True
+        valid = check_token(self._sessions, token)
+        with self._lock:
+            if valid:
+                self._valid[presented] = now + self._ttl
+            else:
+                self._valid.pop(presented, None)
+        return valid
+
+    def forget(self) -> None:
+        with self._lock:
+            self._valid.clear()
 
 
 def list_tokens(sessions: sessionmaker[Session]) -> list[TokenInfo]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -37,6 +37,9 @@ Clock = Callable[[], datetime]
 class _Request:
     drafts: Sequence[EntryDraft]
     outcome: AppendResult | BaseException | None = None
+    #: set when the outcome is known, or when this request is made the next leader
+    wake: threading.Event = field(default_factory=threading.Event)
+    lead: bool = False
 
 
 class Writer:
@@ -49,7 +52,7 @@ class Writer:
         self.projection = projection
         self.clock = clock
         self._max_group = max_group
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[_Request] = []
         self._leading = False
         self.commits = 0  # transactions made (for tests and benchmarks)
@@ -59,27 +62,36 @@ class Writer:
         if not drafts:
             raise UsageError("there is nothing to append")
         request = _Request(drafts)
-        with self._cond:
+        with self._lock:
             self._queue.append(request)
-            while request.outcome is None and self._leading:
-                self._cond.wait()
-            if request.outcome is None:
-                self._leading = True
-                group = self._take()
-            else:
-                group = []
-        if group:
-            try:
-                self._commit(group)
-            finally:
-                with self._cond:
-                    self._leading = False
-                    self._cond.notify_all()
+            if not self._leading:
+                self._leading = request.lead = True
+        if not request.lead:
+            request.wake.wait()  # each waiter has its own event: no thundering herd
+        if request.outcome is None:  # woken as the next leader
+            self._lead()
         outcome = request.outcome
         if isinstance(outcome, BaseException):
             raise outcome
         assert outcome is not None
         return outcome
+
+    def _lead(self) -> None:
+        """Commit what is queued (this request first), then hand the lead to the next one."""
+        with self._lock:
+            group = self._take()
+        try:
+            self._commit(group)
+        finally:
+            for request in group:
+                request.wake.set()
+            with self._lock:
+                if self._queue:
+                    following = self._queue[0]
+                    following.lead = True
+                    following.wake.set()
+                else:
+                    self._leading = False
 
     def _take(self) -> list[_Request]:
         """The waiting requests, oldest first, up to `max_group` entries (at least one)."""

@@ -13,7 +13,9 @@ body is parsed (an anonymous client learns nothing about the schema):
         @blp.response(201, EntrySchema)
         def post(self, task): ...
 
-Reading needs no token (DESIGN §8: anyone may read).
+Reading needs no token (DESIGN §8: anyone may read). A valid token is remembered for five
+seconds (`node.tokens.TokenChecker`): a token revoked with `rdh token revoke` stops working
+on a running server within five seconds.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ from collections.abc import Callable
 from copy import deepcopy
 from typing import Any, ParamSpec, TypeVar
 
-from flask import request
+from flask import current_app, request
 from flask_smorest import abort
 
 from node.api.app import current_node
-from node.tokens import check_token
+from node.tokens import TokenChecker
 
 __all__ = ["ADMIN_SCHEME", "admin_required", "bearer_token"]
 
@@ -37,6 +39,19 @@ ADMIN_SCHEME = "adminToken"
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="rdh"'}
+
+
+#: Where `create_app` keeps the app's `TokenChecker`.
+TOKENS_EXTENSION = "rdh.tokens"
+
+
+def token_checker() -> TokenChecker:
+    """The app's token checker (valid tokens are remembered for a few seconds)."""
+    checker = current_app.extensions.get(TOKENS_EXTENSION)
+    if checker is None:
+        checker = current_app.extensions[TOKENS_EXTENSION] = TokenChecker(current_node().sessions)
+    assert isinstance(checker, TokenChecker)
+    return checker
 
 
 def bearer_token() -> str | None:
@@ -61,7 +76,7 @@ def admin_required(view: Callable[_P, _R]) -> Callable[_P, _R]:
                 "(make one with `rdh token create`).",
                 headers=_CHALLENGE,
             )
-        elif not check_token(current_node().sessions, token):
+        elif not token_checker()(token):
             abort(
                 401,
                 message="The admin token is not valid (it may have been revoked).",

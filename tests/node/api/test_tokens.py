@@ -16,7 +16,7 @@ from node.db import ApiTokenRow
 from node.errors import NotFoundError, UsageError
 from node.local_node import open_node
 from node.settings import load_settings
-from node.tokens import check_token, create_token, list_tokens, revoke_token
+from node.tokens import TokenChecker, check_token, create_token, list_tokens, revoke_token
 from tests.node.conftest import NOW
 
 
@@ -116,3 +116,18 @@ def test_token_commands_need_a_node(tmp_path: Path) -> None:
     result = _rdh("token", "list", "-d", str(tmp_path))
     assert result.exit_code == 2
     assert "rdh init" in result.output
+
+
+def test_the_checker_remembers_valid_tokens_for_its_ttl_only(
+    sessions: sessionmaker[Session],
+) -> None:
+    now = [0.0]
+    checker = TokenChecker(sessions, ttl=5.0, clock=lambda: now[0])
+    token = create_token(sessions, "ttl", NOW)
+    assert checker(token)
+    assert not checker("rdh_" + "x" * 43)
+    [info] = list_tokens(sessions)
+    revoke_token(sessions, info.id)
+    assert checker(token)  # remembered
+    now[0] = 5.1
+    assert not checker(token)  # asked the database again
