@@ -3,10 +3,13 @@ every entry type round-trips, errors are JSON with the rule, nothing is stored o
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -15,6 +18,7 @@ from ledger.checkpoint import log_verifier
 from ledger.receipt import verify_receipt
 from ledger.statement import SignedStatement
 from node.api.app import create_app
+from node.cli import rdh
 from node.local_node import LocalNode
 from node.service import NodeService
 from node.tokens import create_token
@@ -250,3 +254,22 @@ def test_the_marketplace_filters_and_pages(api: Api) -> None:
     assert api.get("/tasks", limit=0, status=422)["errors"]["query"]["limit"]
     assert api.get("/tasks", bogus=1, status=422)["code"] == 422
     assert api.get(f"/workers/{WORKER.party_id}/matches", skill="cad")[0]["matched"] == ["cad"]
+
+
+def test_an_export_after_every_entry_type_audits_clean(
+    api: Api, local_node: LocalNode, tmp_path: Path
+) -> None:
+    test_every_entry_type_round_trips(api, local_node)
+    runner = CliRunner()
+    env = {"RDH_DATABASE_URL": local_node.settings.database_url}
+    out = tmp_path / "bundle"
+    exported = runner.invoke(
+        rdh, ["export", "-d", str(local_node.settings.node_dir), str(out)], env=env
+    )
+    assert exported.exit_code == 0, exported.output
+    audited = runner.invoke(rdh, ["audit", str(out), "--format", "json"])
+    assert audited.exit_code == 0, audited.output
+    report = json.loads(audited.output)
+    assert report["ok"] is True
+    assert report["rules_checked"] is True
+    assert report["statements_checked"] >= 9  # the worker's and the partner's signatures
