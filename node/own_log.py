@@ -48,6 +48,8 @@ class EntryDraft:
     refs: tuple[EntryId, ...] = ()
     signed: tuple[SignedStatement, ...] = ()
     time: str | None = None
+    #: the body came from `ledger.canonical.parse` (a request): its values are not walked again
+    parsed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +136,8 @@ def build_entries(
     entries = []
     for n, draft in enumerate(drafts):
         try:
-            entry = Entry(
+            make = Entry.from_parsed_parts if draft.parsed else Entry
+            entry = make(
                 log=log_id,
                 seq=size + n,
                 time=draft.time or when,

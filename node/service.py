@@ -21,6 +21,7 @@ its nonce is new and its time is within `max_clock_skew` seconds of the node's c
 from __future__ import annotations
 
 import base64
+import dataclasses
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -309,9 +310,7 @@ class NodeService:
 def _with_refs(draft: EntryDraft) -> EntryDraft:
     if draft.refs:
         return draft
-    return EntryDraft(
-        draft.type, draft.body, refs_for(draft.type, draft.body), draft.signed, draft.time
-    )
+    return dataclasses.replace(draft, refs=refs_for(draft.type, draft.body))
 
 
 def _plain(body: object) -> dict[str, JSON]:

@@ -12,7 +12,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.canonical import MAX_SAFE_INTEGER, canonicalize
+from ledger.canonical import MAX_SAFE_INTEGER, canonicalize, parse
 from ledger.entry import MAX_ENTRY_BYTES, Entry, entry_id, verify_statements
 from ledger.errors import CanonicalError, FormatError, VerificationError
 from ledger.keys import SigningKey
@@ -278,3 +278,37 @@ def test_round_trip_property(
     for a, b in zip(rebuilt.signed, parsed.signed, strict=True):
         assert a == b
         assert a.statement.signed_message() == b.statement.signed_message()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seq=st.integers(0, MAX_SAFE_INTEGER),
+    time=times,
+    refs=st.lists(hex_ids, max_size=4, unique=True),
+    body=st.dictionaries(texts, json_values, max_size=5),
+)
+def test_from_parsed_parts_equals_the_constructor(
+    seq: int, time: str, refs: list[str], body: dict[str, Any]
+) -> None:
+    parsed_body = parse(canonicalize(body))  # what a request's parser hands over
+    assert isinstance(parsed_body, dict)
+    parts: dict[str, Any] = {
+        "log": LOG, "seq": seq, "time": time, "type": "task.publish", "refs": tuple(refs),
+        "signed": (SIGNED,),
+    }  # fmt: skip
+    built = Entry.from_parsed_parts(body=parsed_body, **parts)
+    assert built == Entry(body=body, **parts)
+    assert built.to_bytes() == Entry(body=body, **parts).to_bytes()
+
+
+def test_from_parsed_parts_checks_every_field() -> None:
+    with pytest.raises(FormatError, match="seq"):
+        Entry.from_parsed_parts(
+            log=LOG, seq=-1, time="2026-11-25T15:04:06Z", type="task.publish", refs=(),
+            body={}, signed=(),
+        )  # fmt: skip
+    with pytest.raises(FormatError, match="entry ref"):
+        Entry.from_parsed_parts(
+            log=LOG, seq=1, time="2026-11-25T15:04:06Z", type="task.publish",
+            refs=("nope",), body={}, signed=(),  # type: ignore[arg-type]
+        )  # fmt: skip

@@ -18,11 +18,11 @@ from marshmallow import Schema, ValidationError
 from ledger.canonical import parse
 from ledger.errors import LedgerError
 
-__all__ = ["fail", "json_body"]
+__all__ = ["fail", "json_body", "json_object"]
 
 
-def json_body(schema: Schema) -> Any:
-    """The request's JSON body, parsed strictly and loaded with `schema`."""
+def json_object() -> dict[str, Any]:
+    """The request's JSON body, parsed strictly; it must be an object."""
     if request.mimetype != "application/json":
         fail(415, "send the body as application/json")
     data = request.get_data(cache=True)
@@ -32,6 +32,12 @@ def json_body(schema: Schema) -> Any:
         fail(400, f"the body is not valid JSON for this API: {e}")
     if not isinstance(value, dict):
         fail(422, "the body must be a JSON object")
+    return value
+
+
+def json_body(schema: Schema) -> Any:
+    """The request's JSON body, parsed strictly and loaded with `schema`."""
+    value = json_object()
     try:
         return schema.load(value)
     except ValidationError as e:
