@@ -63,6 +63,7 @@ class Entry:
     body: dict[str, JSON]
     signed: tuple[SignedStatement, ...] = ()
     _bytes: bytes = field(default=b"", init=False, repr=False, compare=False)
+    _id: EntryId | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._check_fields()
@@ -131,6 +132,7 @@ class Entry:
         data = canonicalize_parsed(entry.to_dict())
         _check_size(data)
         put(entry, "_bytes", data)
+        put(entry, "_id", None)
         return entry
 
     @classmethod
@@ -154,6 +156,7 @@ class Entry:
         for name, value in fields.items():
             object.__setattr__(entry, name, value)
         object.__setattr__(entry, "_bytes", data)
+        object.__setattr__(entry, "_id", None)
         entry._check_fields()
         return entry
 
@@ -173,6 +176,7 @@ class Entry:
         signed = obj.get("signed")
         put(entry, "signed", tuple(map(SignedStatement.from_verified_dict, signed or ())))
         put(entry, "_bytes", data)
+        put(entry, "_id", None)
         return entry
 
     def to_dict(self) -> dict[str, JSON]:
@@ -196,8 +200,12 @@ class Entry:
 
     @property
     def id(self) -> EntryId:
-        """Lowercase hex of the entry's RFC 6962 leaf hash."""
-        return entry_id(self._bytes)
+        """Lowercase hex of the entry's RFC 6962 leaf hash (computed once)."""
+        cached = self._id
+        if cached is None:
+            cached = entry_id(self._bytes)
+            object.__setattr__(self, "_id", cached)
+        return cached
 
 
 def _fields(data: object, *, parsed: bool = False) -> dict[str, Any]:

@@ -44,7 +44,7 @@ from ledger.checkpoint import Checkpoint, log_signer, open_checkpoint, sign_chec
 from ledger.entry import Entry
 from ledger.errors import LedgerError
 from ledger.keys import SigningKey
-from ledger.merkle import EMPTY_ROOT, leaf_hash, verify_consistency
+from ledger.merkle import EMPTY_ROOT, verify_consistency
 from ledger.statement import format_time
 from ledger.tiles import TileBuilder
 from ledger.types import Hash
@@ -369,7 +369,7 @@ class LogStore:
 
     def _store_entries(self, session: Session, entries: Sequence[Entry]) -> list[Hash]:
         """Insert the entry rows; return their leaf hashes."""
-        leaves = [leaf_hash(entry.to_bytes()) for entry in entries]
+        leaves = [Hash(bytes.fromhex(entry.id)) for entry in entries]  # ids are cached
         rows = [
             {
                 "log_id": self.log_id,
