@@ -49,6 +49,7 @@ from node.writer import Clock, Writer
 
 __all__ = [
     "COLLECTED_TYPES",
+    "PARTY_TYPES",
     "WORKER_TYPES",
     "Collected",
     "NodeService",
@@ -66,6 +67,9 @@ WORKER_TYPES = frozenset(
         "payment.confirm",
     }
 )
+#: Entry types another log records with this node's log as a consenting party: the node's
+#: operator signs them with the log's key (`sign_as_party`).
+PARTY_TYPES = frozenset({"share.activate", "share.terminate", "payment.confirm"})
 #: Entry types whose statements are collected first, and the body field naming their target.
 COLLECTED_TYPES = {
     "share.activate": "proposal",
@@ -245,7 +249,7 @@ class NodeService:
             log=self.log_id,
             signer=key.public,
             time=format_time(self.clock()),
-            nonce=base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode(),
+            nonce=_nonce(),
             body=body,
         )
         return sign_statement(statement, key=key)
@@ -270,6 +274,27 @@ class NodeService:
                 continue
             expired.append(task)
         return expired
+
+    def sign_as_party(self, entry_type: str, log: str, body: dict[str, JSON]) -> SignedStatement:
+        """The operator's consent, as this log, to an entry `log` will record: a statement
+        signed with the log's key (give it to that log's node, `POST /api/v1/statements`)."""
+        if entry_type not in PARTY_TYPES:
+            raise RuleRejected(
+                "statement.type",
+                f"a log signs statements as a party only for {', '.join(sorted(PARTY_TYPES))}",
+            )
+        try:
+            statement = Statement(
+                type=entry_type,
+                log=LogId(log),
+                signer=self.node.store.key.public,
+                time=format_time(self.clock()),
+                nonce=_nonce(),
+                body=body,
+            )
+        except LedgerError as e:
+            raise RuleRejected("statement.format", f"the statement cannot be made: {e}") from e
+        return sign_statement(statement, key=self.node.store.key)
 
     # -- revenue shares ------------------------------------------------------------------
 
@@ -305,6 +330,10 @@ class NodeService:
                 "basis_amount": Money.from_minor(basis, code).to_dict(),  # type: ignore[dict-item]
                 "payouts": payouts,
             }
+
+
+def _nonce() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
 
 
 def _with_refs(draft: EntryDraft) -> EntryDraft:

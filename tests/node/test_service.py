@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from node.db.models import EntryRow, StatementOfferRow
 from node.errors import NonceReused, RuleRejected
-from node.local_node import LocalNode
-from node.own_log import AppendResult, EntryDraft
+from node.local_node import LocalNode, init_node
+from node.own_log import AppendResult, EntryDraft, Genesis
 from node.service import Collected, NodeService, refs_for
+from node.settings import Settings
 from tests.node.conftest import NOW, Clock
 from tests.node.stories import (
     EUR_250,
@@ -288,3 +290,26 @@ def test_expire_due_records_task_expire_for_passed_deadlines(
     with service.state() as state:
         assert state.tasks[due].status == "expired"
         assert state.tasks[later].status == "open"
+
+
+def test_a_partner_log_consents_through_its_own_node(
+    service: NodeService, clock: Clock, tmp_path: Path
+) -> None:
+    settings = Settings(
+        node_dir=tmp_path / "b", database_url=f"sqlite:///{tmp_path / 'b.db'}",
+        key_file=tmp_path / "b" / "node.key",
+    )  # fmt: skip
+    partner_node, _ = init_node(settings, Genesis(name="B", kind="partner"), NOW)
+    try:
+        partner = NodeService(partner_node, clock=clock)
+        parties = [service.log_id, partner.log_id]
+        body = proposal_body(parties)
+        proposal = _one(service.record([EntryDraft("share.propose", body)]))
+        consent = partner.sign_as_party("share.activate", service.log_id, {"proposal": proposal})
+        assert consent.statement.signer == partner_node.store.key.public
+        result = service.submit(consent)
+        assert isinstance(result, AppendResult)
+        with pytest.raises(RuleRejected, match=r"statement\.type"):
+            partner.sign_as_party("task.apply", service.log_id, {"task": proposal})
+    finally:
+        partner_node.close()

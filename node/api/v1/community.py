@@ -33,7 +33,7 @@ from contracts.value_added import value_added
 from ledger.canonical import parse_canonical
 from ledger.statement import format_time
 from node.api.v1 import current_service
-from node.api.v1.schemas import PageArgs, _Strict
+from node.api.v1.schemas import PageArgs, StrictSchema
 from node.api.v1.views import plain
 from node.db.models import EntryRow
 
@@ -73,7 +73,7 @@ class MemberArgs(PageArgs):
     active = fields.Boolean()
 
 
-class PeriodArgs(_Strict):
+class PeriodArgs(StrictSchema):
     period = fields.String(required=True, validate=_PERIOD)
 
 
@@ -82,7 +82,7 @@ class ValueAddedArgs(PeriodArgs):
     currency = fields.String(load_default="EUR", validate=validate.Regexp(r"^[A-Z]{3}$"))
 
 
-class MatchArgs(_Strict):
+class MatchArgs(StrictSchema):
     skill = fields.List(fields.String(validate=validate.Length(1, 100)), load_default=list)
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "EntryOut",
     "PageArgs",
     "SignedStatementIn",
+    "StrictSchema",
 ]
 
 #: Most entries one write may carry.
@@ -24,25 +25,27 @@ MAX_BATCH = 1000
 _HEX64 = validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hex digits")
 
 
-class _Strict(Schema):
+class StrictSchema(Schema):
+    """A schema that rejects unknown fields."""
+
     class Meta:
         unknown = RAISE
 
 
-class DraftIn(_Strict):
+class DraftIn(StrictSchema):
     type = fields.String(required=True, validate=validate.Length(1, 100))
     body = fields.Dict(required=True)
     refs = fields.List(fields.String(validate=_HEX64), load_default=list)
     signed = fields.List(fields.Dict(), load_default=list)
 
 
-class BatchIn(_Strict):
+class BatchIn(StrictSchema):
     entries = fields.List(
         fields.Nested(DraftIn), required=True, validate=validate.Length(1, MAX_BATCH)
     )
 
 
-class SignedStatementIn(_Strict):
+class SignedStatementIn(StrictSchema):
     statement = fields.Dict(required=True)
     sig = fields.String(required=True, validate=validate.Length(1, 200))
 
@@ -68,7 +71,7 @@ class EntryOut(Schema):
     entry = fields.Dict(metadata={"description": "the entry as JSON (its canonical bytes parsed)"})
 
 
-class PageArgs(_Strict):
+class PageArgs(StrictSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, 10_000_000))
 

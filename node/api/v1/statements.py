@@ -8,18 +8,21 @@ is still to sign). See `node.service.NodeService.submit`.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from ledger.errors import LedgerError
 from ledger.statement import SignedStatement
+from node.api.auth import admin_required
 from node.api.v1 import current_service
 from node.api.v1.body import json_body
 from node.api.v1.entries import append_out
-from node.api.v1.schemas import AppendOut, SignedStatementIn
+from node.api.v1.schemas import AppendOut, SignedStatementIn, StrictSchema
 from node.errors import RuleRejected
 from node.service import Collected
 
@@ -65,3 +68,25 @@ class Statements(MethodView):
                 "waiting": list(outcome.waiting),
             }, 202
         return append_out(outcome), 201
+
+
+class PartySignIn(StrictSchema):
+    type = fields.String(required=True, validate=validate.Length(1, 40))
+    log = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    body = fields.Dict(required=True)
+
+
+@statements_blueprint.route("/sign")
+class PartySign(MethodView):
+    @statements_blueprint.response(200, SignedStatementIn, description="the signed statement")
+    @statements_blueprint.doc(
+        requestBody={"required": True, "content": {"application/json": {"schema": PartySignIn}}}
+    )
+    @admin_required
+    def post(self) -> Response:
+        """Admin: sign, as this node's log, a statement for an entry another log records
+        with this log as a party (share.activate, share.terminate, payment.confirm of a
+        payout). Submit the answer to that log's node at `POST /api/v1/statements`."""
+        data = json_body(PartySignIn())
+        signed = current_service().sign_as_party(data["type"], data["log"], data["body"])
+        return Response(json.dumps(signed.to_dict()), status=200, mimetype="application/json")

@@ -273,3 +273,22 @@ def test_an_export_after_every_entry_type_audits_clean(
     assert report["ok"] is True
     assert report["rules_checked"] is True
     assert report["statements_checked"] >= 9  # the worker's and the partner's signatures
+
+
+def test_the_node_signs_as_a_party_for_its_admin_only(api: Api, local_node: LocalNode) -> None:
+    request = {"type": "share.activate", "log": PARTNER.party_id, "body": {"proposal": "ab" * 32}}
+    assert api.client.post("/api/v1/statements/sign", json=request).status_code == 401
+    response = api.client.post(
+        "/api/v1/statements/sign", json=request, headers={"Authorization": f"Bearer {api.token}"}
+    )
+    assert response.status_code == 200
+    signed_back = SignedStatement.from_dict(response.get_json())
+    signed_back.verify()
+    assert signed_back.statement.signer == local_node.store.key.public
+    assert signed_back.statement.log == PARTNER.party_id
+    refused = api.client.post(
+        "/api/v1/statements/sign",
+        json=dict(request, type="task.apply"),
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
+    assert refused.status_code == 422
