@@ -77,6 +77,7 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("node.cli.node_commands", "status_command"),
     "export": ("node.cli.node_commands", "export_command"),
     "reindex": ("node.cli.maintenance", "reindex_command"),
+    "demo": ("node.cli.demo", "demo_command"),
     "serve": ("node.cli.serve", "serve_command"),
     "token": ("node.cli.serve", "token_group"),
     "task": ("node.cli.lead_task", "task_group"),
