@@ -3,12 +3,17 @@
 Internal to `contracts.schemas`, which builds every body schema from them (see there). Each
 check returns the parsed value (`Money`, a tuple for a list, the str or int itself) or raises
 `InvalidError` with the end of a sentence ("must be ...").
+
+Strings that recur (ids, choices, skills, times) come back interned (`sys.intern`): equal
+values share one object, which keeps the fold's state small and makes an audit's worker
+processes send each only once per batch.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -77,13 +82,13 @@ def text(*, empty: bool = True, limit: int = MAX_TEXT) -> Check:
 def hex64(value: Any) -> str:
     if not isinstance(value, str) or not _HEX64.fullmatch(value):
         raise InvalidError("must be 64 lowercase hex digits")
-    return value
+    return sys.intern(value) if type(value) is str else value  # not a str subclass
 
 
 def time(value: Any) -> str:
     if not isinstance(value, str) or not _TIME.fullmatch(value):
         raise InvalidError("must be a UTC time like 2026-11-25T15:04:05Z")
-    return value
+    return sys.intern(value) if type(value) is str else value  # not a str subclass
 
 
 def integer(low: int, high: int) -> Check:
@@ -96,12 +101,13 @@ def integer(low: int, high: int) -> Check:
 
 
 def choice(*options: str) -> Check:
-    allowed = frozenset(options)
+    allowed = {sys.intern(option): sys.intern(option) for option in options}
 
     def check(value: Any) -> str:
-        if not isinstance(value, str) or value not in allowed:
+        found = allowed.get(value) if isinstance(value, str) else None
+        if found is None:
             raise InvalidError("must be one of " + ", ".join(options))
-        return value
+        return found
 
     return _doc(check, type="string", enum=list(options))
 
@@ -155,7 +161,7 @@ def period(value: Any) -> str:
 def skill(value: Any) -> str:
     if not isinstance(value, str) or not _SKILL.fullmatch(value):
         raise InvalidError("must be a lowercase skill name like industrial-design")
-    return value
+    return sys.intern(value) if type(value) is str else value  # not a str subclass
 
 
 def public_key(value: Any) -> str:

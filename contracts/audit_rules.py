@@ -1,19 +1,25 @@
 """The contract rules as the audit's `ledger.audit.EntryRules`: every rule violation in a
 bundle becomes a finding naming log, seq, entry id, rule and a plain sentence.
 
+The audit's workers read each entry (`contracts.view.read_entry`: the checks that need no
+state, and the body parsed); this process folds the views (`Fold.apply_view`).
+
 Entries whose references never arrive stay pending; at the end each is reported as a notice
 (the bundle may simply not hold the log that has the referenced entry).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from contracts.fold import Fold, Violation
-from ledger.audit import Finding
-from ledger.entry import Entry
+from contracts.view import EntryView, read_fields
+from ledger.audit import EntryReader, Finding
 
 __all__ = ["ContractRules"]
+
+_new = tuple.__new__
 
 
 def _finding(violation: Violation) -> Finding:
@@ -32,12 +38,24 @@ class ContractRules:
     def __init__(self) -> None:
         self.fold = Fold()
 
-    def apply(self, entry: Entry, entry_id: str) -> Iterable[Finding]:
-        violations = self.fold.apply(entry, entry_id)
-        return [_finding(v) for v in violations] if violations else ()
+    @property
+    def reader(self) -> EntryReader:
+        return read_fields
 
-    def unreadable(self, log: str, seq: int, entry_id: str) -> Iterable[Finding]:
-        return [_finding(v) for v in self.fold.unreadable(log, seq, entry_id)]
+    def apply(
+        self, log: str, start: int, ids: bytes, items: Sequence[tuple[Any, ...] | None]
+    ) -> Iterable[Finding]:
+        fold, findings = self.fold, list[Finding]()
+        apply = fold.apply_view
+        for offset, item in enumerate(items):
+            entry_id = ids[offset * 32 : offset * 32 + 32].hex()
+            if item is None:
+                violations = fold.unreadable(log, start + offset, entry_id)
+            else:
+                violations = apply(_new(EntryView, (entry_id, *item)))
+            if violations:
+                findings.extend(map(_finding, violations))
+        return findings
 
     def finish(self) -> Iterable[Finding]:
         notices = []

@@ -22,9 +22,11 @@ a partner log references the `share.activate` entry of the agreement.
 A log's writer (the node) uses `Fold.check` instead: an entry that breaks a rule, or cites
 an unknown entry, is refused and nothing about it is recorded.
 
-Checks shared by all entries: seq follows the previous entry of the log (`log.seq`); seq 0
-is a `log.genesis` (`log.genesis.first`); the type is one of DESIGN §5 and the body fits its
-schema (`schema.<type>`); every entry id named in the body is in `refs` (`refs.missing`).
+Checks shared by all entries: seq follows the previous entry of the log (`log.seq`); then
+those that need no state, made by `contracts.view.read_entry` (seq 0 is a `log.genesis`, the
+body fits its type's schema, the body's entry ids are in `refs`). The fold works on
+`EntryView`s: `Fold.apply` reads the entry itself; an audit reads entries in its worker
+processes and hands the views to `Fold.apply_view`.
 """
 
 from __future__ import annotations
@@ -35,9 +37,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from contracts.errors import ContractError, RuleViolation
-from contracts.rules import RULES, Ctx
-from contracts.schemas import BODY_SPECS
+from contracts.rules import RULES
 from contracts.state import State
+from contracts.view import EntryView, read_entry
 from ledger.entry import Entry, entry_id
 
 __all__ = ["Fold", "Pending", "Violation", "fold"]
@@ -65,17 +67,10 @@ class Pending:
     missing: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Unreadable:
-    """Stands in the queue for an entry that exists but failed the ledger's checks: it takes
-    its seq and is known (entries citing it are judged, not held back), but changes nothing."""
-
-    log: str
-    seq: int
-    refs: tuple[str, ...] = ()
-
-
-_Item = Entry | _Unreadable
+#: The `problem` of a stand-in for an entry that exists but failed the ledger's checks: it
+#: takes its seq and is known (entries citing it are judged, not held back), but changes
+#: nothing and is not judged.
+_UNREADABLE = ("", "")
 
 
 class Fold:
@@ -86,7 +81,7 @@ class Fold:
         self._violations: list[Violation] = []
         self._known: set[str] = set()
         self._next: dict[str, int] = {}
-        self._queues: dict[str, deque[tuple[_Item, str]]] = {}
+        self._queues: dict[str, deque[EntryView]] = {}
         self._waiting: dict[str, list[str]] = {}  # unknown entry id -> logs blocked on it
 
     @property
@@ -99,9 +94,9 @@ class Fold:
         """Entries not applied yet, by log and seq."""
         out = []
         for log in sorted(self._queues):
-            for entry, eid in self._queues[log]:
-                missing = tuple(r for r in entry.refs if r not in self._known)
-                out.append(Pending(log=log, seq=entry.seq, entry_id=eid, missing=missing))
+            for view in self._queues[log]:
+                missing = tuple(r for r in view.refs if r not in self._known)
+                out.append(Pending(log=log, seq=view.seq, entry_id=view.id, missing=missing))
         return out
 
     def copy(self) -> Fold:
@@ -121,19 +116,20 @@ class Fold:
         cites only entries it has: unknown refs are a violation here (`refs.unknown`), not a
         wait. Check a batch on `copy()` to keep or drop it as a whole.
         """
-        if self._queues.get(entry.log):
+        view = read_entry(entry, entry_id)
+        if self._queues.get(view.log):
             message = "earlier entries of this log are still waiting for their references"
-            return [Violation(entry.log, entry.seq, entry_id, "log.waiting", message)]
-        missing = self._missing(entry)
+            return [Violation(view.log, view.seq, entry_id, "log.waiting", message)]
+        missing = self._missing(view)
         if missing is not None:
             message = f"refs cites entry {missing}, which is not known"
-            return [Violation(entry.log, entry.seq, entry_id, "refs.unknown", message)]
-        violation = self._judge(entry, entry_id)
+            return [Violation(view.log, view.seq, entry_id, "refs.unknown", message)]
+        violation = self._judge(view, self._next.get(view.log, 0))
         if violation is not None:
             return [violation]
-        self._record(entry, entry_id)
+        self._record(view)
         if self._waiting:  # entries of other logs it releases report in `violations`
-            self._release(entry_id, [])
+            self._release(view.id, [])
         return []
 
     def apply_bytes(self, data: bytes) -> list[Violation]:
@@ -143,31 +139,38 @@ class Fold:
     def unreadable(self, log: str, seq: int, entry_id: str) -> list[Violation]:
         """Note that entry `seq` of `log` exists but could not be read or verified (the
         ledger audit reports why): it holds its place in the log and changes nothing."""
-        return self.apply(_Unreadable(log, seq), entry_id)
+        return self.apply_view(EntryView(entry_id, log, seq, "", "", (), {}, (), _UNREADABLE))
 
-    def apply(self, entry: _Item, entry_id: str) -> list[Violation]:
+    def apply(self, entry: Entry, entry_id: str) -> list[Violation]:
         """Apply the next entry of its log, or hold it back; return the violations found.
 
         The violations are of this entry and of any held-back entries it released.
         """
+        return self.apply_view(read_entry(entry, entry_id))
+
+    def apply_view(self, view: EntryView) -> list[Violation]:
+        """`apply` for an entry already read by `contracts.view.read_entry` (an audit reads
+        entries in its worker processes)."""
         out: list[Violation] = []
-        queue = self._queues.get(entry.log)
-        if queue:
-            queue.append((entry, entry_id))
-            return out
-        missing = self._missing(entry)
-        if missing is not None:
-            self._queues[entry.log] = deque([(entry, entry_id)])
-            self._waiting.setdefault(missing, []).append(entry.log)
-            return out
-        self._process(entry, entry_id, out)
+        if self._queues:
+            queue = self._queues.get(view.log)
+            if queue:
+                queue.append(view)
+                return out
+        known = self._known
+        for ref in view.refs:
+            if ref not in known:
+                self._queues[view.log] = deque([view])
+                self._waiting.setdefault(ref, []).append(view.log)
+                return out
+        self._process(view, out)
         if self._waiting:
-            self._release(entry_id, out)
+            self._release(view.id, out)
         return out
 
-    def _missing(self, entry: _Item) -> str | None:
+    def _missing(self, view: EntryView) -> str | None:
         known = self._known
-        for ref in entry.refs:
+        for ref in view.refs:
             if ref not in known:
                 return ref
         return None
@@ -179,66 +182,50 @@ class Fold:
             for log in logs or ():
                 queue = self._queues[log]
                 while queue:
-                    entry, eid = queue[0]
-                    missing = self._missing(entry)
+                    view = queue[0]
+                    missing = self._missing(view)
                     if missing is not None:
                         self._waiting.setdefault(missing, []).append(log)
                         break
                     queue.popleft()
-                    self._process(entry, eid, out)
-                    work.append(eid)
+                    self._process(view, out)
+                    work.append(view.id)
                 if not queue:
                     del self._queues[log]
 
-    def _process(self, entry: _Item, eid: str, out: list[Violation]) -> None:
-        if isinstance(entry, _Unreadable):
-            self._record(entry, eid)
-            return
-        violation = self._judge(entry, eid)
-        self._record(entry, eid)
-        if violation is not None:
-            self._violate(violation, out)
+    def _process(self, view: EntryView, out: list[Violation]) -> None:
+        """Judge the entry (unless unreadable) and record it (as `_record`)."""
+        log, seq = view.log, view.seq
+        expected = self._next.get(log, 0)
+        if view.problem is not _UNREADABLE:
+            violation = self._judge(view, expected)
+            if violation is not None:
+                out.append(violation)
+                self._violations.append(violation)
+        if seq >= expected:
+            self._next[log] = seq + 1
+        self._known.add(view.id)
 
-    def _record(self, entry: _Item, eid: str) -> None:
-        self._next[entry.log] = max(self._next.get(entry.log, 0), entry.seq + 1)
-        self._known.add(eid)
+    def _record(self, view: EntryView) -> None:
+        """The entry is known, and its log's next seq follows it."""
+        if view.seq >= self._next.get(view.log, 0):
+            self._next[view.log] = view.seq + 1
+        self._known.add(view.id)
 
-    def _judge(self, entry: Entry, eid: str) -> Violation | None:
+    def _judge(self, view: EntryView, expected: int) -> Violation | None:
         """Run the shared checks and the entry's rule: None (state changed) or the violation
-        (state unchanged)."""
-        expected = self._next.get(entry.log, 0)
+        (state unchanged). `expected` is the log's next seq."""
         try:
-            if entry.seq != expected:
-                raise RuleViolation("log.seq", f"seq {entry.seq} is not the next seq, {expected}")
-            if entry.seq == 0 and entry.type != "log.genesis":
-                raise RuleViolation("log.genesis.first", "a log's first entry must be log.genesis")
-            spec = BODY_SPECS.get(entry.type)
-            if spec is None:
-                raise RuleViolation("schema.type", f"{entry.type!r} is not an entry type")
-            body = spec.load(entry.body)
-            for name in spec.refs:
-                _check_refs(entry, entry.body.get(name))
-            RULES[entry.type](self.state, entry, Ctx(eid, body))
+            if view.seq != expected:
+                raise RuleViolation("log.seq", f"seq {view.seq} is not the next seq, {expected}")
+            if view.problem is not None:
+                raise RuleViolation(*view.problem)
+            RULES[view.type](self.state, view)
         except RuleViolation as e:
-            return Violation(entry.log, entry.seq, eid, e.rule, e.message)
+            return Violation(view.log, view.seq, view.id, e.rule, e.message)
         except ContractError as e:  # e.g. a sum of amounts beyond MAX_MINOR, before any change
-            return Violation(entry.log, entry.seq, eid, f"{entry.type}.invalid", str(e))
+            return Violation(view.log, view.seq, view.id, f"{view.type}.invalid", str(e))
         return None
-
-    def _violate(self, violation: Violation, out: list[Violation]) -> None:
-        out.append(violation)
-        self._violations.append(violation)
-
-
-def _check_refs(entry: Entry, value: object) -> None:
-    if value is None:
-        return
-    refs = entry.refs
-    for item in value if isinstance(value, list) else (value,):
-        if item not in refs:
-            raise RuleViolation(
-                "refs.missing", f"the body names entry {item} but refs does not list it"
-            )
 
 
 def fold(entries: Iterable[tuple[Entry, str]]) -> Fold:

@@ -17,6 +17,7 @@ bond-market units, XTS, XXX) are not money here and are absent.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -79,6 +80,10 @@ class Currency:
 
     def __str__(self) -> str:
         return self.code
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # Unpickled and deep-copied currencies are the one instance in CURRENCIES.
+        return (currency, (self.code,))
 
 
 #: Every known currency by code (read-only).
@@ -149,6 +154,10 @@ class Money:
         if not isinstance(self.currency, Currency):
             raise MoneyError("Money needs a Currency; use currency('EUR') to get one.")
         _check_minor(self.minor)
+
+    def __reduce__(self) -> tuple[Any, tuple[int, str]]:
+        # Amounts repeat: an unpickled (or deep-copied) amount is a shared, immutable instance.
+        return (_money, (self.minor, self.currency.code))
 
     # -- text and JSON ------------------------------------------------------------------
 
@@ -286,3 +295,8 @@ def total(amounts: Iterable[Money], *, code: str | Currency) -> Money:
     for amount in amounts:
         result = result + amount
     return result
+
+
+@functools.lru_cache(maxsize=4096)
+def _money(minor: int, code: str) -> Money:
+    return Money(minor, currency(code))

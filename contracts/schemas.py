@@ -22,6 +22,7 @@ Amounts are Money dicts `{"amount": "120.00", "currency": "EUR"}`; ids are 64 lo
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,11 +83,13 @@ class BodySpec:
     refs: tuple[str, ...] = ()
     #: When not empty, the body's set of fields must be one of these (alternative forms).
     forms: tuple[frozenset[str], ...] = ()
-    _checks: dict[str, Check] = field(default_factory=dict, init=False, repr=False)
+    #: field name -> (the name as one shared str, its check)
+    _checks: dict[str, tuple[str, Check]] = field(default_factory=dict, init=False, repr=False)
     _required: frozenset[str] = field(default=frozenset(), init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_checks", {**self.optional, **self.required})
+        checks = {**self.optional, **self.required}
+        object.__setattr__(self, "_checks", {k: (sys.intern(k), c) for k, c in checks.items()})
         object.__setattr__(self, "_required", frozenset(self.required))
 
     def check_form(self, keys: Any) -> None:
@@ -102,13 +105,14 @@ class BodySpec:
         checks = self._checks
         out: dict[str, Any] = {}
         for name, value in body.items():
-            check = checks.get(name)
-            if check is None:
+            known = checks.get(name)
+            if known is None:
                 raise RuleViolation(
                     f"schema.{self.type}", f"a {self.type} body has the unknown field {name!r}"
                 )
+            key, check = known  # the shared name: bodies use one str per field name
             try:
-                out[name] = check(value)
+                out[key] = check(value)
             except InvalidError as e:
                 raise RuleViolation(
                     f"schema.{self.type}", f"{self.type} field {name!r} {e}"

@@ -14,6 +14,7 @@ Amounts in `Balances` are integer minor units per (party, currency code).
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from contracts.allocation import Tier
@@ -84,7 +85,8 @@ class TaskState:
     claim_mode: str
     milestones: tuple[Milestone, ...] = ()
     status: str = "open"
-    applicants: set[str] = field(default_factory=set)
+    #: workers who applied (an empty frozenset until the first, then a set)
+    applicants: AbstractSet[str] = frozenset()
     #: contract id -> worker, for every contract offered or claimed on this task
     contracts: dict[str, str] = field(default_factory=dict)
     #: contracts not cancelled: they use a slot
@@ -308,8 +310,8 @@ class State:
     revenues: dict[str, Revenue] = field(default_factory=dict)
     settlements: dict[str, Settlement] = field(default_factory=dict)
     attestations: dict[str, Attestation] = field(default_factory=dict)
-    #: worker -> skill -> ids of the attestations of it
-    skills: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    #: worker -> skill -> ids of the attestations of it (sorted)
+    skills: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     #: worker -> id of the work.accept entry -> rating
     ratings: dict[str, dict[str, int]] = field(default_factory=dict)
     balances: Balances = field(default_factory=Balances)

@@ -22,20 +22,21 @@ Every entry about a contract is recorded by the log that owns the task.
 from __future__ import annotations
 
 from contracts.errors import MoneyError
-from contracts.rules._base import Ctx, Rule, consent, fail, no_consent, owned_by
+from contracts.money import Money
+from contracts.rules._base import Rule, consent, fail, no_consent, owned_by
 from contracts.rules.share import record_payout
 from contracts.rules.task import check_milestones, eligible, open_task
 from contracts.state import ContractState, Milestone, Part, Payment, State, TaskState
-from ledger.entry import Entry
+from contracts.view import EntryView
 
 __all__ = ["RULES"]
 
 
-def _parts(reward: Milestone | None, milestones: tuple[Milestone, ...]) -> list[Part]:
+def _parts(title: str, reward: Money, milestones: tuple[Milestone, ...]) -> list[Part]:
+    """One part per milestone, or one part for the whole reward."""
     if milestones:
         return [Part(amount=m.amount, title=m.title) for m in milestones]
-    assert reward is not None
-    return [Part(amount=reward.amount, title=reward.title)]
+    return [Part(amount=reward, title=title)]
 
 
 def _slot(state: State, task: TaskState, worker: str, rule: str) -> str | None:
@@ -48,7 +49,7 @@ def _slot(state: State, task: TaskState, worker: str, rule: str) -> str | None:
     return eligible(state, task, worker, rule)
 
 
-def _contract(state: State, entry: Entry, contract_id: str, rule: str) -> ContractState:
+def _contract(state: State, entry: EntryView, contract_id: str, rule: str) -> ContractState:
     contract = state.contracts.get(contract_id)
     if contract is None:
         fail(f"{rule}.contract", "the contract is not a known contract")
@@ -62,25 +63,24 @@ def _add(state: State, task: TaskState, contract: ContractState) -> None:
     task.live += 1
 
 
-def offer(state: State, entry: Entry, ctx: Ctx) -> None:
+def offer(state: State, entry: EntryView) -> None:
     no_consent(entry, "contract.offer")
-    body = ctx.body
+    body = entry.body
     task = open_task(state, entry, body["task"], "contract.offer")
     if body["reward"].currency != task.reward.currency:
         fail("contract.offer.currency", "the reward must be in the task's currency")
     if body["deadline"] <= entry.time:
         fail("contract.offer.deadline", "the contract's deadline must be after the offer")
-    milestones = check_milestones(ctx, "contract.offer")
+    milestones = check_milestones(entry, "contract.offer")
     engagement = _slot(state, task, body["worker"], "contract.offer")
-    whole = Milestone(task.title, body["reward"])
     contract = ContractState(
-        id=ctx.id,
+        id=entry.id,
         log=entry.log,
         task=task.id,
         worker=body["worker"],
         reward=body["reward"],
         deadline=body["deadline"],
-        parts=_parts(whole, milestones),
+        parts=_parts(task.title, body["reward"], milestones),
         milestones=bool(milestones),
         engagement=engagement,
         offered_at=entry.time,
@@ -88,8 +88,8 @@ def offer(state: State, entry: Entry, ctx: Ctx) -> None:
     _add(state, task, contract)
 
 
-def sign(state: State, entry: Entry, ctx: Ctx) -> None:
-    body = ctx.body
+def sign(state: State, entry: EntryView) -> None:
+    body = entry.body
     if "offer" in body:
         contract = _contract(state, entry, body["offer"], "contract.sign")
         consent(entry, (contract.worker,), "contract.sign", "the offered worker")
@@ -107,13 +107,13 @@ def sign(state: State, entry: Entry, ctx: Ctx) -> None:
         fail("contract.sign.mode", "the task takes offers only; it cannot be claimed directly")
     engagement = _slot(state, task, worker, "contract.sign")
     contract = ContractState(
-        id=ctx.id,
+        id=entry.id,
         log=entry.log,
         task=task.id,
         worker=worker,
         reward=task.reward,
         deadline=task.deadline,
-        parts=_parts(Milestone(task.title, task.reward), task.milestones),
+        parts=_parts(task.title, task.reward, task.milestones),
         milestones=bool(task.milestones),
         engagement=engagement,
         offered_at=entry.time,
@@ -123,8 +123,8 @@ def sign(state: State, entry: Entry, ctx: Ctx) -> None:
     _add(state, task, contract)
 
 
-def cancel(state: State, entry: Entry, ctx: Ctx) -> None:
-    contract = _contract(state, entry, ctx.body["contract"], "contract.cancel")
+def cancel(state: State, entry: EntryView) -> None:
+    contract = _contract(state, entry, entry.body["contract"], "contract.cancel")
     if contract.status == "cancelled":
         fail("contract.cancel.status", "the contract is already cancelled")
     if entry.signed:
@@ -143,8 +143,8 @@ def cancel(state: State, entry: Entry, ctx: Ctx) -> None:
     state.tasks[contract.task].live -= 1
 
 
-def _part(contract: ContractState, ctx: Ctx, rule: str, *statuses: str) -> Part:
-    part = contract.part(ctx.body["milestone"])
+def _part(contract: ContractState, entry: EntryView, rule: str, *statuses: str) -> Part:
+    part = contract.part(entry.body["milestone"])
     if part is None:
         fail(f"{rule}.milestone", "the milestone is not one of the contract's parts")
     if part.status not in statuses:
@@ -152,13 +152,13 @@ def _part(contract: ContractState, ctx: Ctx, rule: str, *statuses: str) -> Part:
     return part
 
 
-def submit(state: State, entry: Entry, ctx: Ctx) -> None:
-    contract = _contract(state, entry, ctx.body["contract"], "work.submit")
+def submit(state: State, entry: EntryView) -> None:
+    contract = _contract(state, entry, entry.body["contract"], "work.submit")
     consent(entry, (contract.worker,), "work.submit", "the contract's worker")
     if contract.status != "signed":
         fail("work.submit.status", f"the contract is {contract.status}, not signed")
-    part = _part(contract, ctx, "work.submit", "open", "rejected")
-    if "uri" not in ctx.body and "sha256" not in ctx.body:
+    part = _part(contract, entry, "work.submit", "open", "rejected")
+    if "uri" not in entry.body and "sha256" not in entry.body:
         fail("work.submit.deliverable", "a submission needs a uri or a sha256 of the work")
     if entry.time > contract.deadline:
         fail("work.submit.late", "the contract's deadline has passed")
@@ -166,13 +166,13 @@ def submit(state: State, entry: Entry, ctx: Ctx) -> None:
     part.submissions += 1
 
 
-def accept(state: State, entry: Entry, ctx: Ctx) -> None:
+def accept(state: State, entry: EntryView) -> None:
     no_consent(entry, "work.accept")
-    body = ctx.body
+    body = entry.body
     contract = _contract(state, entry, body["contract"], "work.accept")
     if contract.status != "signed":
         fail("work.accept.status", f"the contract is {contract.status}, not signed")
-    part = _part(contract, ctx, "work.accept", "submitted")
+    part = _part(contract, entry, "work.accept", "submitted")
     bonus = body.get("bonus")
     if bonus is not None and bonus.currency != contract.reward.currency:
         fail("work.accept.bonus", "a bonus must be in the reward's currency")
@@ -185,39 +185,39 @@ def accept(state: State, entry: Entry, ctx: Ctx) -> None:
     part.rating = body["rating"]
     part.feedback = body["feedback"]
     part.accepted_at = entry.time
-    state.ratings.setdefault(contract.worker, {})[ctx.id] = body["rating"]
+    state.ratings.setdefault(contract.worker, {})[entry.id] = body["rating"]
     state.balances.earn(contract.worker, due)
     if all(p.accepted_at is not None for p in contract.parts):
         contract.status = "completed"
         contract.completed_at = entry.time
 
 
-def reject(state: State, entry: Entry, ctx: Ctx) -> None:
+def reject(state: State, entry: EntryView) -> None:
     no_consent(entry, "work.reject")
-    contract = _contract(state, entry, ctx.body["contract"], "work.reject")
+    contract = _contract(state, entry, entry.body["contract"], "work.reject")
     if contract.status != "signed":
         fail("work.reject.status", f"the contract is {contract.status}, not signed")
-    part = _part(contract, ctx, "work.reject", "submitted")
+    part = _part(contract, entry, "work.reject", "submitted")
     part.status = "rejected"
-    part.feedback = ctx.body["feedback"]
+    part.feedback = entry.body["feedback"]
 
 
-def record(state: State, entry: Entry, ctx: Ctx) -> None:
+def record(state: State, entry: EntryView) -> None:
     no_consent(entry, "payment.record")
-    body = ctx.body
+    body = entry.body
     if "settlement" in body:
-        record_payout(state, entry, ctx)
+        record_payout(state, entry)
         return
     contract = _contract(state, entry, body["contract"], "payment.record")
     if contract.status == "cancelled":
         fail("payment.record.status", "the contract is cancelled")
-    part = _part(contract, ctx, "payment.record", "accepted")
+    part = _part(contract, entry, "payment.record", "accepted")
     if body["amount"] != part.due:
         fail("payment.record.amount", "the amount must be the part's reward plus any bonus")
     part.status = "paid"
-    part.payment = ctx.id
-    state.payments[ctx.id] = Payment(
-        id=ctx.id,
+    part.payment = entry.id
+    state.payments[entry.id] = Payment(
+        id=entry.id,
         log=entry.log,
         time=entry.time,
         payee=contract.worker,
@@ -229,8 +229,8 @@ def record(state: State, entry: Entry, ctx: Ctx) -> None:
     state.balances.pay(contract.worker, body["amount"])
 
 
-def confirm(state: State, entry: Entry, ctx: Ctx) -> None:
-    payment = state.payments.get(ctx.body["payment"])
+def confirm(state: State, entry: EntryView) -> None:
+    payment = state.payments.get(entry.body["payment"])
     if payment is None:
         fail("payment.confirm.payment", "the payment is not a recorded payment")
     owned_by(entry, payment.log, "payment.confirm", "payment")

@@ -10,16 +10,16 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from contracts.rules._base import Ctx, Rule, fail, no_consent
+from contracts.rules._base import Rule, fail, no_consent
 from contracts.state import LogInfo, State
-from ledger.entry import Entry
+from contracts.view import EntryView
 
 __all__ = ["RULES"]
 
 
-def genesis(state: State, entry: Entry, ctx: Ctx) -> None:
+def genesis(state: State, entry: EntryView) -> None:
     no_consent(entry, "log.genesis")
-    body = ctx.body
+    body = entry.body
     if entry.seq != 0:
         fail("log.genesis.seq", "log.genesis may only be the first entry (seq 0) of a log")
     key = base64.b64decode(body["public_key"])
@@ -34,15 +34,15 @@ def genesis(state: State, entry: Entry, ctx: Ctx) -> None:
     )
 
 
-def follow(state: State, entry: Entry, ctx: Ctx) -> None:
+def follow(state: State, entry: EntryView) -> None:
     no_consent(entry, "log.follow")
-    other = ctx.body["log"]
+    other = entry.body["log"]
     if other == entry.log:
         fail("log.follow.self", "a log cannot follow itself")
     info = state.logs.get(entry.log)
     if info is None:
         fail("log.follow.genesis", "a log must record its genesis before following others")
-    info.follows[other] = ctx.body["relation"]
+    info.follows[other] = entry.body["relation"]
 
 
 RULES: dict[str, Rule] = {"log.genesis": genesis, "log.follow": follow}

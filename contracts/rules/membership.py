@@ -7,15 +7,15 @@ A worker who left may enroll again (possibly with another engagement type).
 
 from __future__ import annotations
 
-from contracts.rules._base import Ctx, Rule, consent, fail
+from contracts.rules._base import Rule, consent, fail
 from contracts.state import Member, State
-from ledger.entry import Entry
+from contracts.view import EntryView
 
 __all__ = ["RULES"]
 
 
-def enroll(state: State, entry: Entry, ctx: Ctx) -> None:
-    body = ctx.body
+def enroll(state: State, entry: EntryView) -> None:
+    body = entry.body
     worker = body["worker"]
     consent(entry, (worker,), "member.enroll", "the worker")
     member = state.members.get((entry.log, worker))
@@ -30,8 +30,8 @@ def enroll(state: State, entry: Entry, ctx: Ctx) -> None:
     )
 
 
-def leave(state: State, entry: Entry, ctx: Ctx) -> None:
-    worker = ctx.body["worker"]
+def leave(state: State, entry: EntryView) -> None:
+    worker = entry.body["worker"]
     consent(entry, (worker,), "member.leave", "the worker")
     member = state.members.get((entry.log, worker))
     if member is None or not member.active:

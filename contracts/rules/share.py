@@ -23,36 +23,36 @@ from __future__ import annotations
 from contracts.allocation import Tier, basis_amount, validate_tiers, waterfall
 from contracts.errors import MoneyError
 from contracts.money import Money, currency
-from contracts.rules._base import Ctx, Rule, consent, fail, no_consent, owned_by
+from contracts.rules._base import Rule, consent, fail, no_consent, owned_by
 from contracts.schemas import period_kind
 from contracts.state import Agreement, Payment, Revenue, Settlement, State
-from ledger.entry import Entry
+from contracts.view import EntryView
 
 __all__ = ["RULES", "record_payout"]
 
 
-def _tiers(ctx: Ctx) -> tuple[Tier, ...]:
-    code = ctx.body["currency"]
+def _tiers(entry: EntryView) -> tuple[Tier, ...]:
+    code = entry.body["currency"]
     tiers = []
-    for raw in ctx.body["tiers"]:
+    for raw in entry.body["tiers"]:
         up_to = raw["up_to"]
         try:
             bound = None if up_to is None else Money.parse(up_to, code).minor
         except MoneyError as e:
             fail("share.propose.tiers", f"a tier's up_to is not a {code} amount: {e}")
         tiers.append(Tier(up_to=bound, weights=raw["weights"]))
-    validate_tiers(tiers, len(ctx.body["parties"]))
+    validate_tiers(tiers, len(entry.body["parties"]))
     return tuple(tiers)
 
 
-def propose(state: State, entry: Entry, ctx: Ctx) -> None:
+def propose(state: State, entry: EntryView) -> None:
     no_consent(entry, "share.propose")
-    body = ctx.body
+    body = entry.body
     if entry.log not in body["parties"]:
         fail("share.propose.party", "the proposing log must be one of the parties")
-    tiers = _tiers(ctx)
-    state.proposals[ctx.id] = Agreement(
-        proposal=ctx.id,
+    tiers = _tiers(entry)
+    state.proposals[entry.id] = Agreement(
+        proposal=entry.id,
         log=entry.log,
         parties=body["parties"],
         currency=body["currency"],
@@ -62,8 +62,8 @@ def propose(state: State, entry: Entry, ctx: Ctx) -> None:
     )
 
 
-def activate(state: State, entry: Entry, ctx: Ctx) -> None:
-    agreement = state.proposals.get(ctx.body["proposal"])
+def activate(state: State, entry: EntryView) -> None:
+    agreement = state.proposals.get(entry.body["proposal"])
     if agreement is None:
         fail("share.activate.proposal", "the proposal is not a share.propose entry")
     owned_by(entry, agreement.log, "share.activate", "proposal")
@@ -71,43 +71,43 @@ def activate(state: State, entry: Entry, ctx: Ctx) -> None:
     if agreement.status != "proposed":
         fail("share.activate.status", f"the agreement is already {agreement.status}")
     agreement.status = "active"
-    agreement.agreement = ctx.id
-    state.agreements[ctx.id] = agreement
+    agreement.agreement = entry.id
+    state.agreements[entry.id] = agreement
 
 
-def _agreement(state: State, ctx: Ctx, rule: str) -> Agreement:
-    agreement = state.agreements.get(ctx.body["agreement"])
+def _agreement(state: State, entry: EntryView, rule: str) -> Agreement:
+    agreement = state.agreements.get(entry.body["agreement"])
     if agreement is None:
         fail(f"{rule}.agreement", "the agreement is not a share.activate entry")
-    period = ctx.body.get("period")
+    period = entry.body.get("period")
     if period is not None and period_kind(period) != agreement.period:
         fail(f"{rule}.period", f"the agreement settles {agreement.period} periods")
     return agreement
 
 
-def revenue(state: State, entry: Entry, ctx: Ctx) -> None:
+def revenue(state: State, entry: EntryView) -> None:
     no_consent(entry, "share.revenue")
-    body = ctx.body
-    agreement = _agreement(state, ctx, "share.revenue")
+    body = entry.body
+    agreement = _agreement(state, entry, "share.revenue")
     if entry.log not in agreement.parties:
         fail("share.revenue.party", "only a party's log may report revenue for the agreement")
     code = currency(agreement.currency)
     if body["revenue"].currency != code or body["costs"].currency != code:
         fail("share.revenue.currency", f"revenue and costs must be in {agreement.currency}")
-    state.revenues[ctx.id] = Revenue(
-        id=ctx.id,
+    state.revenues[entry.id] = Revenue(
+        id=entry.id,
         log=entry.log,
         time=entry.time,
-        agreement=ctx.body["agreement"],
+        agreement=entry.body["agreement"],
         period=body["period"],
         revenue=body["revenue"],
         costs=body["costs"],
     )
 
 
-def _payouts(state: State, agreement: Agreement, ctx: Ctx) -> list[tuple[str, Money]]:
+def _payouts(state: State, agreement: Agreement, entry: EntryView) -> list[tuple[str, Money]]:
     """The settlement's payouts, checked against the split of its cited revenue reports."""
-    body = ctx.body
+    body = entry.body
     period = body["period"]
     total_revenue = total_costs = 0
     for revenue_id in body["revenue"]:
@@ -134,19 +134,19 @@ def _payouts(state: State, agreement: Agreement, ctx: Ctx) -> list[tuple[str, Mo
     return expected
 
 
-def settle(state: State, entry: Entry, ctx: Ctx) -> None:
+def settle(state: State, entry: EntryView) -> None:
     no_consent(entry, "share.settle")
-    body = ctx.body
-    agreement = _agreement(state, ctx, "share.settle")
+    body = entry.body
+    agreement = _agreement(state, entry, "share.settle")
     owned_by(entry, agreement.log, "share.settle", "proposal")
     if agreement.status != "active":
         fail("share.settle.status", f"the agreement is {agreement.status}, not active")
     period = body["period"]
     if period in agreement.settled:
         fail("share.settle.twice", f"the period {period} is already settled")
-    expected = _payouts(state, agreement, ctx)
-    state.settlements[ctx.id] = Settlement(
-        id=ctx.id,
+    expected = _payouts(state, agreement, entry)
+    state.settlements[entry.id] = Settlement(
+        id=entry.id,
         log=entry.log,
         time=entry.time,
         agreement=body["agreement"],
@@ -155,13 +155,13 @@ def settle(state: State, entry: Entry, ctx: Ctx) -> None:
         basis_amount=body["basis_amount"],
         payouts=dict(expected),
     )
-    agreement.settled[period] = ctx.id
+    agreement.settled[period] = entry.id
     for party, amount in expected:
         state.balances.earn(party, amount)
 
 
-def terminate(state: State, entry: Entry, ctx: Ctx) -> None:
-    agreement = _agreement(state, ctx, "share.terminate")
+def terminate(state: State, entry: EntryView) -> None:
+    agreement = _agreement(state, entry, "share.terminate")
     owned_by(entry, agreement.log, "share.terminate", "proposal")
     consent(entry, agreement.parties, "share.terminate", "every party")
     if agreement.status != "active":
@@ -169,9 +169,9 @@ def terminate(state: State, entry: Entry, ctx: Ctx) -> None:
     agreement.status = "terminated"
 
 
-def record_payout(state: State, entry: Entry, ctx: Ctx) -> None:
+def record_payout(state: State, entry: EntryView) -> None:
     """`payment.record {settlement, party, amount}`: pay one settled payout exactly."""
-    body = ctx.body
+    body = entry.body
     settlement = state.settlements.get(body["settlement"])
     if settlement is None:
         fail("payment.record.settlement", "the settlement is not a share.settle entry")
@@ -184,9 +184,9 @@ def record_payout(state: State, entry: Entry, ctx: Ctx) -> None:
         fail("payment.record.twice", "the party's payout is already paid")
     if body["amount"] != due:
         fail("payment.record.amount", "the amount must be the party's settled payout")
-    settlement.paid[party] = ctx.id
-    state.payments[ctx.id] = Payment(
-        id=ctx.id,
+    settlement.paid[party] = entry.id
+    state.payments[entry.id] = Payment(
+        id=entry.id,
         log=entry.log,
         time=entry.time,
         payee=party,

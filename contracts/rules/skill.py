@@ -7,16 +7,16 @@ attests a given skill of a given worker once; other logs may attest it too.
 
 from __future__ import annotations
 
-from contracts.rules._base import Ctx, Rule, fail, no_consent
+from contracts.rules._base import Rule, fail, no_consent
 from contracts.state import Attestation, State
-from ledger.entry import Entry
+from contracts.view import EntryView
 
 __all__ = ["RULES"]
 
 
-def attest(state: State, entry: Entry, ctx: Ctx) -> None:
+def attest(state: State, entry: EntryView) -> None:
     no_consent(entry, "skill.attest")
-    worker, skill, evidence = ctx.body["worker"], ctx.body["skill"], ctx.body["evidence"]
+    worker, skill, evidence = entry.body["worker"], entry.body["skill"], entry.body["evidence"]
     for contract_id in evidence:
         contract = state.contracts.get(contract_id)
         if (
@@ -32,12 +32,17 @@ def attest(state: State, entry: Entry, ctx: Ctx) -> None:
             )
         if skill not in state.tasks[contract.task].skills:
             fail("skill.attest.skill", f"a cited contract's task does not list {skill!r}")
-    held = state.skills.get(worker, {}).get(skill, set())
-    if any(state.attestations[a].log == entry.log for a in held):
-        fail("skill.attest.twice", "this log has already attested that skill of the worker")
-    state.skills.setdefault(worker, {}).setdefault(skill, set()).add(ctx.id)
-    state.attestations[ctx.id] = Attestation(
-        id=ctx.id, log=entry.log, time=entry.time, worker=worker, skill=skill, evidence=evidence
+    by_skill = state.skills.get(worker)
+    held = by_skill.get(skill, ()) if by_skill is not None else ()
+    for attestation in held:
+        if state.attestations[attestation].log == entry.log:
+            fail("skill.attest.twice", "this log has already attested that skill of the worker")
+    if by_skill is None:
+        by_skill = state.skills[worker] = {}
+    # A sorted tuple: small, and the same whatever the order in which logs were read.
+    by_skill[skill] = tuple(sorted((*held, entry.id))) if held else (entry.id,)
+    state.attestations[entry.id] = Attestation(
+        id=entry.id, log=entry.log, time=entry.time, worker=worker, skill=skill, evidence=evidence
     )
 
 

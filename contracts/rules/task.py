@@ -13,17 +13,17 @@ worker who is not enrolled is not restricted by engagement: communities hire out
 
 from __future__ import annotations
 
-from contracts.rules._base import Ctx, Rule, consent, fail, no_consent, owned_by
+from contracts.rules._base import Rule, consent, fail, no_consent, owned_by
 from contracts.state import Milestone, State, TaskState
-from ledger.entry import Entry
+from contracts.view import EntryView
 
 __all__ = ["RULES", "check_milestones", "eligible", "open_task"]
 
 
-def check_milestones(ctx: Ctx, rule: str) -> tuple[Milestone, ...]:
+def check_milestones(entry: EntryView, rule: str) -> tuple[Milestone, ...]:
     """The body's milestones, which must be in the reward's currency and sum to it."""
-    reward = ctx.body["reward"]
-    raw = ctx.body.get("milestones")
+    reward = entry.body["reward"]
+    raw = entry.body.get("milestones")
     if raw is None:
         return ()
     total = 0
@@ -36,7 +36,7 @@ def check_milestones(ctx: Ctx, rule: str) -> tuple[Milestone, ...]:
     return tuple(Milestone(item["title"], item["amount"]) for item in raw)
 
 
-def open_task(state: State, entry: Entry, task_id: str, rule: str) -> TaskState:
+def open_task(state: State, entry: EntryView, task_id: str, rule: str) -> TaskState:
     """The task, which must exist, belong to the entry's log, be open and not past deadline."""
     task = state.tasks.get(task_id)
     if task is None:
@@ -62,14 +62,14 @@ def eligible(state: State, task: TaskState, worker: str, rule: str) -> str | Non
     return member.engagement
 
 
-def publish(state: State, entry: Entry, ctx: Ctx) -> None:
+def publish(state: State, entry: EntryView) -> None:
     no_consent(entry, "task.publish")
-    body = ctx.body
-    milestones = check_milestones(ctx, "task.publish")
+    body = entry.body
+    milestones = check_milestones(entry, "task.publish")
     if body["deadline"] <= entry.time:
         fail("task.publish.deadline", "the deadline must be after the task is published")
-    state.tasks[ctx.id] = TaskState(
-        id=ctx.id,
+    state.tasks[entry.id] = TaskState(
+        id=entry.id,
         log=entry.log,
         time=entry.time,
         title=body["title"],
@@ -84,10 +84,10 @@ def publish(state: State, entry: Entry, ctx: Ctx) -> None:
     )
 
 
-def _open_task(state: State, entry: Entry, ctx: Ctx, kind: str) -> TaskState:
+def _open_task(state: State, entry: EntryView, kind: str) -> TaskState:
     """The open task that `task.close` / `task.expire` (`kind`) ends, recorded by its log."""
     no_consent(entry, kind)
-    task = state.tasks.get(ctx.body["task"])
+    task = state.tasks.get(entry.body["task"])
     if task is None:
         fail(f"{kind}.task", "the task is not a published task")
     owned_by(entry, task.log, kind, "task")
@@ -96,25 +96,28 @@ def _open_task(state: State, entry: Entry, ctx: Ctx, kind: str) -> TaskState:
     return task
 
 
-def close(state: State, entry: Entry, ctx: Ctx) -> None:
-    _open_task(state, entry, ctx, "task.close").status = "closed"
+def close(state: State, entry: EntryView) -> None:
+    _open_task(state, entry, "task.close").status = "closed"
 
 
-def expire(state: State, entry: Entry, ctx: Ctx) -> None:
-    task = _open_task(state, entry, ctx, "task.expire")
+def expire(state: State, entry: EntryView) -> None:
+    task = _open_task(state, entry, "task.expire")
     if entry.time < task.deadline:
         fail("task.expire.early", "a task expires only at or after its deadline")
     task.status = "expired"
 
 
-def apply(state: State, entry: Entry, ctx: Ctx) -> None:
-    worker = ctx.body["worker"]
+def apply(state: State, entry: EntryView) -> None:
+    worker = entry.body["worker"]
     consent(entry, (worker,), "task.apply", "the worker")
-    task = open_task(state, entry, ctx.body["task"], "task.apply")
+    task = open_task(state, entry, entry.body["task"], "task.apply")
     if worker in task.applicants:
         fail("task.apply.twice", "the worker has already applied for this task")
     eligible(state, task, worker, "task.apply")
-    task.applicants.add(worker)
+    if isinstance(task.applicants, set):
+        task.applicants.add(worker)
+    else:  # the first: tasks without applicants share one empty frozenset
+        task.applicants = {worker}
 
 
 RULES: dict[str, Rule] = {

@@ -2,13 +2,14 @@
 
 from ledger.audit.entries import BundleResult, BundleTask, check_bundle
 from ledger.audit.report import AuditReport, Finding, LogSummary
-from ledger.audit.rules import EntryRules
+from ledger.audit.rules import EntryReader, EntryRules
 from ledger.audit.runner import Mapper, Progress, audit
 
 __all__ = [
     "AuditReport",
     "BundleResult",
     "BundleTask",
+    "EntryReader",
     "EntryRules",
     "Finding",
     "LogSummary",

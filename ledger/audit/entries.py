@@ -5,7 +5,8 @@ source, and checks every entry: canonical form, fields, own seq and log, every e
 statement's signature; it recomputes the leaf hashes and compares them with the stored
 level-0 tile. It hands back only what the cross-bundle checks need: the bundle's subtree
 root (or, for the last, partial bundle, its compact range), the leaf hashes (entry ids),
-statement nonces, and references it could not resolve inside the bundle. It is a pure,
+statement nonces, and references it could not resolve inside the bundle; and, for the rules
+(`ledger.audit.rules`), what their reader makes of each entry that passed. It is a pure,
 picklable function so the caller may run it in other processes.
 """
 
@@ -13,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 from ledger import bundle, tiles
 from ledger.audit.report import Finding
+from ledger.audit.rules import EntryReader
 from ledger.compact import CompactRange
 from ledger.entry import Entry
 from ledger.errors import LedgerError
@@ -32,7 +35,8 @@ class BundleTask:
     log: str
     index: int
     count: int
-    keep_entries: bool = False
+    #: the rules' reader, run on every entry that passes the checks (None: no rules)
+    read: EntryReader | None = None
 
     @property
     def start(self) -> int:
@@ -60,8 +64,9 @@ class BundleResult:
     refs: tuple[tuple[int, bytes], ...]
     genesis_name: str | None = None
     missing: bool = False
-    #: with `keep_entries`: the bytes of each entry that passed `Entry.from_bytes`, else None
-    entries: tuple[bytes | None, ...] = ()
+    #: with `read`: what it returned for each entry that passed every check here, else None
+    #: (one item per entry; empty when the bundle could not be read)
+    items: tuple[Any, ...] = ()
 
 
 def check_bundle(task: BundleTask) -> BundleResult:
@@ -85,7 +90,7 @@ def check_bundle(task: BundleTask) -> BundleResult:
         finding = Finding("bundle.unreadable", message, log, start)
         return BundleResult(log, start, count, b"", (), (finding,), 0, (), ())
 
-    scan = _Scan(log)
+    scan = _Scan(log, task.read)
     for offset, raw in enumerate(entries):
         scan.entry(raw, start + offset)
     hashes = b"".join(scan.leaves)
@@ -105,7 +110,7 @@ def check_bundle(task: BundleTask) -> BundleResult:
         nonces=tuple(scan.nonces),
         refs=outside,
         genesis_name=scan.genesis_name,
-        entries=tuple(scan.kept) if task.keep_entries else (),
+        items=tuple(scan.kept) if task.read is not None else (),
     )
 
 
@@ -114,11 +119,12 @@ class _Scan:
     """What the entries of one bundle showed, entry by entry."""
 
     log: str
+    read: EntryReader | None
     findings: list[Finding] = field(default_factory=list)
     leaves: list[bytes] = field(default_factory=list)
     nonces: list[tuple[int, str]] = field(default_factory=list)
     refs: list[tuple[int, str]] = field(default_factory=list)
-    kept: list[bytes | None] = field(default_factory=list)
+    kept: list[Any] = field(default_factory=list)
     statements: int = 0
     genesis_name: str | None = None
 
@@ -159,7 +165,10 @@ class _Scan:
                 )
                 self._finding("statement.log", message, seq, digest)
         # Rules may trust what passed every check here; an entry that failed one is unusable.
-        self.kept.append(raw if len(self.findings) == found else None)
+        if self.read is not None and len(self.findings) == found:
+            self.kept.append(self.read(entry))
+        else:
+            self.kept.append(None)
 
     def _finding(self, rule: str, message: str, seq: int, digest: bytes) -> None:
         self.findings.append(Finding(rule, message, self.log, seq, digest.hex()))

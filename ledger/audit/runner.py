@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 from ledger import bundle, evidence, merkle, tiles
 from ledger.audit.entries import BundleResult, BundleTask, check_bundle
 from ledger.audit.report import AuditReport, Finding, LogSummary
-from ledger.audit.rules import EntryRules
+from ledger.audit.rules import EntryReader, EntryRules
 from ledger.checkpoint import Checkpoint, check_log_key, open_checkpoint
 from ledger.compact import CompactRange
-from ledger.entry import Entry
 from ledger.errors import BundleError, LedgerError
 from ledger.keys import party_id
 from ledger.note import NoteVerifier
@@ -89,7 +88,7 @@ def audit(
     done = 0
     ids: dict[str, bytearray] = {info.id: bytearray() for info in manifest.logs}
     unresolved: list[tuple[str, int, str, bytes]] = []
-    tasks = _tasks(source, manifest, states, keep_entries=rules is not None)
+    tasks = _tasks(source, manifest, states, read=rules.reader if rules is not None else None)
     for result in mapper(check_bundle, tasks):
         state = states[result.log]
         if not state.stopped:  # the same report whatever the mapper had in flight
@@ -235,7 +234,7 @@ def _tasks(
     source: bundle.BundleSource,
     manifest: bundle.Manifest,
     states: dict[str, _LogState],
-    keep_entries: bool,
+    read: EntryReader | None,
 ) -> Iterator[BundleTask]:
     """The entry bundles of every log, lazily, interleaving the logs bundle by bundle (so
     references between logs resolve soon and rules hold few entries back).
@@ -252,7 +251,7 @@ def _tasks(
             full, rest = divmod(info.size, width)
             if states[info.id].stopped or index >= full + (1 if rest else 0):
                 continue
-            yield BundleTask(source, info.id, index, width if index < full else rest, keep_entries)
+            yield BundleTask(source, info.id, index, width if index < full else rest, read)
             still.append(info)
         active = still
         index += 1
@@ -265,11 +264,12 @@ def _apply_rules(
     report: AuditReport,
     failed: set[int],
 ) -> None:
-    """Hand the bundle's verified entries to the rules, in seq order (an entry that failed a
-    ledger check, here or across bundles, holds its place but is not judged)."""
+    """Hand what the rules' reader made of the bundle's verified entries to the rules, in seq
+    order (an entry that failed a ledger check, here or across bundles, holds its place but
+    is not judged)."""
     if state.rules_stopped:
         return
-    if not result.entries:  # the bundle is unusable: the log's later entries mean nothing
+    if not result.items:  # the bundle is unusable: the log's later entries mean nothing
         state.rules_stopped = True
         report.findings.append(
             Finding(
@@ -282,14 +282,10 @@ def _apply_rules(
             )
         )
         return
-    hashes, start, findings = result.leaf_hashes, result.start, report.findings
-    rebuild, apply = Entry.from_verified_bytes, rules.apply
-    for offset, raw in enumerate(result.entries):
-        entry_id = hashes[offset * 32 : offset * 32 + 32].hex()
-        if raw is None or start + offset in failed:
-            findings.extend(rules.unreadable(state.info.id, start + offset, entry_id))
-        elif found := apply(rebuild(raw), entry_id):
-            findings.extend(found)
+    items, start = result.items, result.start
+    if failed:
+        items = tuple(None if start + k in failed else item for k, item in enumerate(items))
+    report.findings.extend(rules.apply(state.info.id, start, result.leaf_hashes, items))
 
 
 def _absorb(
