@@ -70,7 +70,7 @@ def offer(state: State, entry: EntryView) -> None:
     if body["reward"].currency != task.reward.currency:
         fail("contract.offer.currency", "the reward must be in the task's currency")
     if body["deadline"] <= entry.time:
-        fail("contract.offer.deadline", "the contract's deadline must be after the offer")
+        fail("contract.offer.term", "the contract's deadline must be after the offer")
     milestones = check_milestones(entry, "contract.offer")
     engagement = _slot(state, task, body["worker"], "contract.offer")
     contract = ContractState(
@@ -96,7 +96,7 @@ def sign(state: State, entry: EntryView) -> None:
         if contract.status != "offered":
             fail("contract.sign.status", f"the contract is {contract.status}, not offered")
         if entry.time >= contract.deadline:
-            fail("contract.sign.deadline", "the offer's deadline has passed")
+            fail("contract.sign.late", "the offer's deadline has passed")
         contract.status = "signed"
         contract.signed_at = entry.time
         return

@@ -79,16 +79,20 @@ def _agreement(state: State, entry: EntryView, rule: str) -> Agreement:
     agreement = state.agreements.get(entry.body["agreement"])
     if agreement is None:
         fail(f"{rule}.agreement", "the agreement is not a share.activate entry")
-    period = entry.body.get("period")
-    if period is not None and period_kind(period) != agreement.period:
-        fail(f"{rule}.period", f"the agreement settles {agreement.period} periods")
     return agreement
+
+
+def _period(agreement: Agreement, entry: EntryView, rule: str) -> None:
+    """The body's period must be of the agreement's kind (monthly, quarterly, yearly)."""
+    if period_kind(entry.body["period"]) != agreement.period:
+        fail(f"{rule}.period", f"the agreement settles {agreement.period} periods")
 
 
 def revenue(state: State, entry: EntryView) -> None:
     no_consent(entry, "share.revenue")
     body = entry.body
     agreement = _agreement(state, entry, "share.revenue")
+    _period(agreement, entry, "share.revenue")
     if entry.log not in agreement.parties:
         fail("share.revenue.party", "only a party's log may report revenue for the agreement")
     code = currency(agreement.currency)
@@ -138,6 +142,7 @@ def settle(state: State, entry: EntryView) -> None:
     no_consent(entry, "share.settle")
     body = entry.body
     agreement = _agreement(state, entry, "share.settle")
+    _period(agreement, entry, "share.settle")
     owned_by(entry, agreement.log, "share.settle", "proposal")
     if agreement.status != "active":
         fail("share.settle.status", f"the agreement is {agreement.status}, not active")

@@ -375,7 +375,7 @@ VIOLATIONS: dict[str, tuple[str, Case]] = {
         lambda b: b.lake.make("contract.sign", {"offer": b.ids["c1"]}, signers=[AMARA]),
     ),
     "sign after offer deadline": (
-        "contract.sign.deadline",
+        "contract.sign.late",
         lambda b: b.lake.make("contract.sign", {"offer": b.ids["c2"]}, signers=[LIN], time=at(25)),
     ),
     "claim an offer-only task": (
@@ -500,8 +500,22 @@ VIOLATIONS: dict[str, tuple[str, Case]] = {
         "contract.cancel.status",
         lambda b: b.lake.make("contract.cancel", {"contract": b.ids["c6"], "reason": ""}),
     ),
-    "offer ending before it is made": (
+    "offer after the task's deadline": (
         "contract.offer.deadline",
+        lambda b: b.lake.make(
+            "contract.offer",
+            {"task": b.ids["t2"], "worker": pid(LIN), "reward": eur("1.00"), "deadline": at(40)},
+            time=at(31),
+        ),
+    ),
+    "claim after the task's deadline": (
+        "contract.sign.deadline",
+        lambda b: b.lake.make(
+            "contract.sign", {"task": b.ids["t2"], "worker": pid(LIN)}, signers=[LIN], time=at(31)
+        ),
+    ),
+    "offer ending before it is made": (
+        "contract.offer.term",
         lambda b: b.lake.make(
             "contract.offer",
             {
@@ -593,6 +607,12 @@ VIOLATIONS: dict[str, tuple[str, Case]] = {
     "revenue for a quarter of a monthly agreement": (
         "share.revenue.period",
         lambda b: b.lake.make("share.revenue", revenue_body(b.ids["agreement"], period="2026-Q4")),
+    ),
+    "settle a quarter of a monthly agreement": (
+        "share.settle.period",
+        lambda b: b.lake.make(
+            "share.settle", settle_body(b, period="2026-Q4", revenue=[b.ids["r2"]])
+        ),
     ),
     "revenue in another currency": (
         "share.revenue.currency",
