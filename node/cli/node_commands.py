@@ -7,6 +7,7 @@ below receives the settings.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,12 +50,27 @@ def _now() -> datetime:
 @click.option("--kind", type=click.Choice(LOG_KINDS), default="micro-enterprise", show_default=True)
 @click.option("--description", default="", help="What the community does.")
 @click.option("--url", default="", help="The community's public URL.")
-def init_command(node_dir: Path, name: str, kind: str, description: str, url: str) -> None:
+@click.option(
+    "--passphrase",
+    is_flag=True,
+    help="Encrypt the key file with a passphrase asked for here (or set RDH_KEY_PASSPHRASE); "
+    "the node then needs it to start (RDH_KEY_PASSPHRASE or key.passphrase_file).",
+)
+def init_command(
+    node_dir: Path, name: str, kind: str, description: str, url: str, passphrase: bool
+) -> None:
     """Create a node: a new key, the database, its log's genesis entry and an admin token.
 
     The token is printed once, last, as a line `RDH_ADMIN_TOKEN=<token>` for scripts.
     """
     settings = _settings(node_dir)
+    if passphrase and settings.key_passphrase is None:
+        typed = click.prompt(
+            "Passphrase for the key file", hide_input=True, confirmation_prompt=True, err=True
+        )
+        if not typed:
+            raise click.UsageError("an empty passphrase protects nothing")
+        settings = dataclasses.replace(settings, key_passphrase=typed.encode())
     genesis = Genesis(name=name, kind=kind, description=description, url=url)
     node, result = init_node(settings, genesis, _now())
     try:

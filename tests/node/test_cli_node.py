@@ -117,3 +117,22 @@ def test_status_without_a_node_says_so_in_one_line(tmp_path: Path) -> None:
     assert result.stderr.startswith("rdh: error: no node here: ")
     assert "rdh init" in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_init_can_encrypt_the_key_with_a_prompted_passphrase(tmp_path: Path) -> None:
+    runner = CliRunner()
+    node_dir = tmp_path / "n"
+    typed = "correct horse battery staple\ncorrect horse battery staple\n"
+    result = runner.invoke(
+        rdh, ["init", "-d", str(node_dir), "--name", "S", "--passphrase"], input=typed
+    )
+    assert result.exit_code == 0, result.output
+    assert b"ENCRYPTED" in (node_dir / "node.key").read_bytes()
+    without = runner.invoke(rdh, ["status", "-d", str(node_dir)], env={"RDH_KEY_PASSPHRASE": ""})
+    assert without.exit_code == 2
+    with_it = runner.invoke(
+        rdh,
+        ["status", "-d", str(node_dir)],
+        env={"RDH_KEY_PASSPHRASE": "correct horse battery staple"},
+    )
+    assert with_it.exit_code == 0, with_it.output
