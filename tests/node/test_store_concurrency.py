@@ -15,10 +15,14 @@ from sqlalchemy import Engine, select
 
 from ledger.entry import Entry
 from node.db import CheckpointRow, EntryRow, make_engine, make_sessions
+from node.local_node import LocalNode, open_node
+from node.service import NodeService
+from node.settings import Settings
 from node.store import EntryDraft, LogStore
 from node.store_check import verify_store
 from tests.builders import key
 from tests.node.conftest import NOW
+from tests.node.stories import task_body
 
 PROCESSES = 8
 BATCHES = 12
@@ -79,3 +83,58 @@ def test_eight_processes_append_without_gaps_or_duplicates(
         assert list(sizes) == [1 + n * PER_BATCH for n in range(PROCESSES * BATCHES + 1)]
         verify_store(session, full=True)
     assert store.size == total + 1
+
+
+def _service_appender(
+    settings: Settings,
+    worker: int,
+    barrier: Barrier,
+    results: multiprocessing.Queue,  # type: ignore[type-arg]
+) -> None:
+    node = open_node(settings)
+    service = NodeService(node, clock=lambda: NOW)
+    barrier.wait(timeout=60)
+    ids: list[str] = []
+    try:
+        for batch in range(BATCHES):
+            drafts = [
+                EntryDraft("task.publish", task_body(NOW, title=f"w{worker} b{batch} k{k}"))
+                for k in range(PER_BATCH)
+            ]
+            ids.extend(e.id for e in service.record(drafts).entries)
+        results.put((worker, ids, None))
+    except Exception as e:  # reported to the parent, which fails the test
+        results.put((worker, ids, f"{type(e).__name__}: {e}"))
+    finally:
+        node.close()
+
+
+@pytest.mark.slow
+def test_eight_server_processes_check_rules_against_each_others_entries(
+    local_node: LocalNode,
+) -> None:
+    """Each process's contract state catches up with the others' entries inside the locked
+    transaction, so every rule check sees the whole log: no false refusal, no gap."""
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(PROCESSES)
+    results: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
+    args = (local_node.settings,)
+    procs = [
+        ctx.Process(target=_service_appender, args=(*args, n, barrier, results))
+        for n in range(PROCESSES)
+    ]
+    for proc in procs:
+        proc.start()
+    outcomes = [results.get(timeout=300) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=60)
+        assert proc.exitcode == 0
+    assert [error for _, _, error in outcomes if error] == []
+    ids = [i for _, got, _ in outcomes for i in got]
+    assert len(set(ids)) == PROCESSES * BATCHES * PER_BATCH
+    service = NodeService(local_node, clock=lambda: NOW)
+    with service.state() as state:
+        assert set(ids) == set(state.tasks)
+    assert not service.projection.violations()
+    with local_node.sessions.begin() as session:
+        verify_store(session, full=True)
