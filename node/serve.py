@@ -33,11 +33,14 @@ from node.scheduler import NodeScheduler, node_jobs
 from node.service import NodeService
 from node.settings import load_settings
 
-__all__ = ["NODE_DIR_ENV", "serve", "wsgi_app"]
+__all__ = ["NODE_DIR_ENV", "AppFactory", "serve", "wsgi_app"]
 
 #: The environment variable `wsgi_app()` reads the node directory from.
 NODE_DIR_ENV = "RDH_NODE_DIR"
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: Builds the app of an opened node: `node.api.app.create_app`, or a caller's composition
+#: on top of it (e.g. `web.app.create_web_app`, which adds the web UI; node never imports it).
+AppFactory = Callable[..., Flask]
 
 
 class _Stop(KeyboardInterrupt):
@@ -70,10 +73,12 @@ def serve(
     threads: int,
     announce: Callable[[str], None] = print,
     max_body: int = DEFAULT_MAX_BODY,
+    app_factory: AppFactory = create_app,
 ) -> None:
-    """Serve `node` on `host`:`port` (0: any free port) until SIGINT or SIGTERM."""
+    """Serve `node` on `host`:`port` (0: any free port) until SIGINT or SIGTERM, with the
+    app `app_factory(node, max_body=..., service=...)` builds."""
     service = NodeService(node, clock=_utc_now)
-    app = create_app(node, max_body=max_body, service=service)
+    app = app_factory(node, max_body=max_body, service=service)
     server: Any = create_server(
         app,
         host=host,
@@ -103,7 +108,9 @@ def serve(
                 signal.signal(sig, handler)
 
 
-def wsgi_app(env: Mapping[str, str] | None = None) -> Flask:
+def wsgi_app(
+    env: Mapping[str, str] | None = None, *, app_factory: AppFactory = create_app
+) -> Flask:
     """The app of the node in `$RDH_NODE_DIR`, for a WSGI server such as gunicorn."""
     env = os.environ if env is None else env
     node_dir = env.get(NODE_DIR_ENV)
@@ -111,4 +118,4 @@ def wsgi_app(env: Mapping[str, str] | None = None) -> Flask:
         raise UsageError(f"set {NODE_DIR_ENV} to the node's directory (made by `rdh init`)")
     node = open_node(load_settings(Path(node_dir), env))
     atexit.register(node.close)
-    return create_app(node)
+    return app_factory(node)

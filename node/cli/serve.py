@@ -15,12 +15,13 @@ from pathlib import Path
 
 import click
 
+from node.api.app import create_app
 from node.local_node import open_node
-from node.serve import serve
+from node.serve import AppFactory, serve
 from node.settings import MAX_THREADS, Settings, load_settings
 from node.tokens import create_token, list_tokens, revoke_token
 
-__all__ = ["serve_command", "token_group"]
+__all__ = ["make_serve_command", "serve_command", "token_group"]
 
 _node_dir = click.option(
     "--node-dir",
@@ -36,41 +37,54 @@ def _settings(node_dir: Path) -> Settings:
     return load_settings(node_dir, os.environ)
 
 
-@click.command("serve")
-@_node_dir
-@click.option("--host", help="Listen on this address (default: server.host, 127.0.0.1).")
-@click.option(
-    "--port",
-    type=click.IntRange(0, 65535),
-    help="Listen on this port (default: server.port, 8470; 0 picks a free port).",
-)
-@click.option(
-    "--threads", type=click.IntRange(1, MAX_THREADS), help="Request threads (server.threads)."
-)
-def serve_command(node_dir: Path, host: str | None, port: int | None, threads: int | None) -> None:
-    """Serve the node: tlog-tiles, the JSON API and the web UI, plus its scheduled jobs."""
-    settings = _settings(node_dir)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+def make_serve_command(app_factory: AppFactory = create_app) -> click.Command:
+    """`rdh serve` serving the app `app_factory` builds (the web package passes its own,
+    which adds the web UI: `web.cli`)."""
+
+    @click.command("serve")
+    @_node_dir
+    @click.option("--host", help="Listen on this address (default: server.host, 127.0.0.1).")
+    @click.option(
+        "--port",
+        type=click.IntRange(0, 65535),
+        help="Listen on this port (default: server.port, 8470; 0 picks a free port).",
     )
-    for noisy in ("apscheduler", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    node = open_node(settings)
-    try:
-
-        def announce(url: str) -> None:
-            click.echo(f"serving log {node.store.log_id} at {url} (Ctrl-C to stop)")
-
-        serve(
-            node,
-            host=host or settings.host,
-            port=settings.port if port is None else port,
-            threads=threads or settings.threads,
-            announce=announce,
+    @click.option(
+        "--threads", type=click.IntRange(1, MAX_THREADS), help="Request threads (server.threads)."
+    )
+    def serve_command(
+        node_dir: Path, host: str | None, port: int | None, threads: int | None
+    ) -> None:
+        """Serve the node: tlog-tiles, the JSON API and the web UI, plus its scheduled jobs."""
+        settings = _settings(node_dir)
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
-    finally:
-        node.close()
-    click.echo("stopped")
+        for noisy in ("apscheduler", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        node = open_node(settings)
+        try:
+
+            def announce(url: str) -> None:
+                click.echo(f"serving log {node.store.log_id} at {url} (Ctrl-C to stop)")
+
+            serve(
+                node,
+                host=host or settings.host,
+                port=settings.port if port is None else port,
+                threads=threads or settings.threads,
+                announce=announce,
+                app_factory=app_factory,
+            )
+        finally:
+            node.close()
+        click.echo("stopped")
+
+    return serve_command
+
+
+#: `rdh serve` without the web UI (the `rdh` group uses `web.cli.serve_command`).
+serve_command = make_serve_command()
 
 
 @click.group("token")
