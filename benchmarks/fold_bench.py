@@ -5,7 +5,9 @@ sign, submit, accept, pay, confirm; five worker statements per contract), then t
 one core,
 
 * the floor: `Entry.from_bytes` + entry id + verifying every statement's signature;
-* `Fold.apply` on the parsed entries (schemas, refs, rules, state), logs interleaved.
+* `Fold.apply` on the parsed entries (schemas, refs, rules, state), logs interleaved;
+* its two halves as `rdh audit` splits them: `read_entry` (the checks that need no state,
+  run in the audit's worker processes) and `Fold.apply_view` (the auditing process).
 
 Usage:  python benchmarks/fold_bench.py [--entries 100000] [--logs 4]
 """
@@ -14,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import hashlib
 import time
 from datetime import UTC, datetime, timedelta
 
 from contracts.fold import Fold
+from contracts.view import read_entry
 from ledger.entry import Entry, entry_id, verify_statements
 from ledger.keys import SigningKey
 from ledger.statement import Statement, format_time, sign_statement
@@ -131,6 +135,8 @@ def main() -> None:
     parser.add_argument("--logs", type=int, default=4)
     args = parser.parse_args()
     data = build(args.entries, args.logs)
+    gc.freeze()  # as `rdh audit` does: millions of small objects, collected rarely
+    gc.set_threshold(100_000, 50, 100)
     start = time.perf_counter()
     parsed = []
     for item in data:
@@ -145,10 +151,21 @@ def main() -> None:
     rules = time.perf_counter() - start
     assert not fold.violations, fold.violations[:3]
     assert not fold.pending
+    start = time.perf_counter()
+    views = [read_entry(entry, eid) for entry, eid in parsed]
+    read = time.perf_counter() - start
+    fold = Fold()
+    start = time.perf_counter()
+    for view in views:
+        fold.apply_view(view)
+    applied = time.perf_counter() - start
+    assert not fold.violations and not fold.pending
     n = len(data)
     print(f"{n} entries, {args.logs} logs")
     print(f"floor (parse, id, signatures): {floor / n * 1e6:6.1f} us/entry")
     print(f"Fold.apply:                    {rules / n * 1e6:6.1f} us/entry")
+    print(f"  read_entry (audit workers):  {read / n * 1e6:6.1f} us/entry")
+    print(f"  Fold.apply_view:             {applied / n * 1e6:6.1f} us/entry")
     print(f"rules add {rules / floor:.0%} to the single-core floor")
 
 
