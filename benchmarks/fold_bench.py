@@ -159,7 +159,8 @@ def main() -> None:
     for view in views:
         fold.apply_view(view)
     applied = time.perf_counter() - start
-    assert not fold.violations and not fold.pending
+    assert not fold.violations
+    assert not fold.pending
     n = len(data)
     print(f"{n} entries, {args.logs} logs")
     print(f"floor (parse, id, signatures): {floor / n * 1e6:6.1f} us/entry")
