@@ -145,3 +145,7 @@ def _expire(service: NodeService) -> None:
     """Record `task.expire` for every open task whose deadline has passed."""
     if expired := service.expire_due():
         log.info("recorded task.expire for %d task(s): %s", len(expired), ", ".join(expired))
+
+
+# The federation jobs (`sync`, `witness`) register themselves when their module is imported.
+import node.federation  # noqa: E402, F401

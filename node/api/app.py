@@ -73,6 +73,7 @@ def create_app(
     from node.api.auth import ADMIN_SCHEME
     from node.api.tiles import tiles_blueprint
     from node.api.v1 import install_v1
+    from node.api.witness import witness_blueprint
 
     app = Flask(__name__, static_folder=None)
     app.config.update(
@@ -90,6 +91,7 @@ def create_app(
     app.extensions[API_EXTENSION] = api
     init_errors(app)
     app.register_blueprint(tiles_blueprint)
+    app.register_blueprint(witness_blueprint)
     install_v1(app, service or NodeService(node, clock=_system_clock))
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.after_request(_security_headers)

@@ -1,6 +1,6 @@
 """The C2SP tlog-tiles read API of every log the node stores, own or mirrored (DESIGN §2.7).
 
-    GET /logs                                        JSON [{id, origin, size, local}]
+    GET /logs                                        JSON [{id, origin, vkey, size, local}]
     GET /logs/<log id>/checkpoint                    text/plain; charset=utf-8
     GET /logs/<log id>/tile/<L>/<N>[.p/<W>]          application/octet-stream
     GET /logs/<log id>/tile/entries/<N>[.p/<W>]      application/octet-stream
@@ -60,12 +60,15 @@ def list_logs() -> Response:
     """Every log stored on this node: the node's own first, then the mirrored ones by id."""
     with current_node().sessions.begin() as session:
         rows = session.execute(
-            select(LogRow.id, LogRow.origin, LogRow.size, LogRow.local).order_by(
+            select(LogRow.id, LogRow.origin, LogRow.vkey, LogRow.size, LogRow.local).order_by(
                 LogRow.local.desc(), LogRow.id
             )
         ).all()
     return jsonify(
-        [{"id": r.id, "origin": r.origin, "size": r.size, "local": r.local} for r in rows]
+        [
+            {"id": r.id, "origin": r.origin, "vkey": r.vkey, "size": r.size, "local": r.local}
+            for r in rows
+        ]
     )
 
 

@@ -1,4 +1,4 @@
-"""`rdh init`, `rdh status`, `rdh export`: create, check and export the node's own log.
+"""`rdh init`, `rdh status`, `rdh export`: create, check and export the node's logs.
 
 Each command builds the `Settings` from the node directory (`--node-dir`, default the
 current directory) and the process environment, here at the composition root; everything
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,11 +19,12 @@ from ledger.checkpoint import Checkpoint
 from ledger.keys import encode_base64
 from ledger.statement import format_time
 from node.bundle_files import new_bundle
-from node.export import export_bundle
-from node.local_node import init_node, open_node
+from node.export import export_ledger, node_policy
+from node.local_node import LocalNode, init_node, open_node
 from node.own_log import LOG_KINDS, Genesis
 from node.settings import Settings, load_settings
 from node.tokens import create_token
+from node.witness import NodeWitness
 
 __all__ = ["export_command", "init_command", "status_command"]
 
@@ -89,10 +91,12 @@ def init_command(
 @_node_dir
 @click.option("--full", is_flag=True, help="Also rehash every entry and compare every tile.")
 def status_command(node_dir: Path, full: bool) -> None:
-    """Check the database against the last signed checkpoint and show the log's head."""
+    """Check the database against the last signed checkpoint and show the log's head, its
+    cosignatures, the mirrored logs, the peers and any equivocation evidence."""
     node = open_node(_settings(node_dir), full_check=full)
     try:
-        checkpoint = Checkpoint.from_note(node.store.checkpoint())
+        note = node.store.checkpoint()
+        checkpoint = Checkpoint.from_note(note)
         click.echo(f"log        {node.store.log_id}")
         click.echo(f"vkey       {node.store.vkey}")
         click.echo(f"database   {node.engine.url.render_as_string(hide_password=True)}")
@@ -101,20 +105,94 @@ def status_command(node_dir: Path, full: bool) -> None:
         click.echo(
             f"store      matches the last signed checkpoint{' (full check)' if full else ''}"
         )
+        _federation_status(node, note)
     finally:
         node.close()
+
+
+def _federation_status(node: LocalNode, note: bytes) -> None:
+    from ledger.note import Note
+    from node.db.models import LogRow
+    from node.evidence_store import list_evidence
+    from node.peers import list_peers
+
+    witness = NodeWitness(node, _now)
+    cosigners = [s.name for s in Note.from_bytes(note).signatures[1:]]
+    click.echo(f"witness    {witness.vkey}")
+    click.echo(f"cosigned   {len(cosigners)}: {', '.join(cosigners) if cosigners else '-'}")
+    with node.sessions.begin() as session:
+        mirrored = session.query(LogRow).filter(LogRow.local.is_(False)).count()
+        evidence = list_evidence(session)
+    peers = list_peers(node.sessions)
+    failing = [p for p in peers if p.failures]
+    click.echo(f"mirrored   {mirrored} log(s)")
+    click.echo(f"peers      {len(peers)} ({len(failing)} failing)")
+    for peer in failing:
+        click.echo(f"  failing  {peer.url}: {peer.last_error}")
+    click.echo(f"evidence   {len(evidence)}")
+    for item in evidence:
+        click.echo(f"  EQUIVOCATION by log {item.log_id} (rdh export includes the evidence)")
 
 
 @click.command("export")
 @_node_dir
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
-def export_command(node_dir: Path, out: Path, force: bool) -> None:
-    """Export the node's log as an audit bundle OUT (a directory, or a file ending in .zip)."""
+@click.option(
+    "--log",
+    "log_ids",
+    multiple=True,
+    metavar="ID",
+    help="Export only this log (repeatable; default: every stored log).",
+)
+@click.option(
+    "--quorum",
+    help="The policy's quorum over the node's witnesses: none, any, all or a number k "
+    "(default: any, or none for a node without witness peers).",
+)
+def export_command(
+    node_dir: Path, out: Path, force: bool, log_ids: tuple[str, ...], quorum: str | None
+) -> None:
+    """Export the stored logs as an audit bundle OUT (a directory, or a file ending in .zip),
+    with their cosigned checkpoints, a witness policy and any equivocation evidence."""
     node = open_node(_settings(node_dir))
+    bar = None
     try:
+        policy = node_policy(node.sessions, NodeWitness(node, _now).cosigner, quorum=quorum)
+
+        def on_start(total: int) -> None:
+            nonlocal bar
+            if sys.stderr.isatty():
+                bar = click.progressbar(length=total, label="exporting", file=sys.stderr)
+                bar.__enter__()
+
+        def progress(entries: int) -> None:
+            if bar is not None:
+                bar.update(entries)
+
         with new_bundle(out, force=force) as sink:
-            manifest = export_bundle(node.store, sink, exported_at=format_time(_now()))
+            result = export_ledger(
+                node.sessions,
+                sink,
+                log_ids=list(log_ids) or None,
+                policy=policy,
+                exported_at=format_time(_now()),
+                progress=progress,
+                on_start=on_start,
+            )
     finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
         node.close()
-    click.echo(f"wrote {out}: log {manifest.logs[0].id}, {manifest.logs[0].size} entries")
+    logs = result.manifest.logs
+    entries = sum(log.size for log in logs)
+    click.echo(
+        f"wrote {out}: {len(logs)} log(s), {entries} entries, {result.evidence} evidence file(s), "
+        f"policy quorum {policy.quorum if not policy.groups else policy.groups[0].rule}"
+    )
+    for log_id in result.short_of_quorum:
+        click.echo(
+            f"rdh: warning: the checkpoint of log {log_id} does not meet the policy's quorum "
+            "(yet): it fails `rdh audit --policy`; wait for cosignatures or lower --quorum",
+            err=True,
+        )

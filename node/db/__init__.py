@@ -14,8 +14,11 @@ from node.db.models import (
     EvidenceRow,
     LogRow,
     NonceRow,
+    PeerRow,
     StatementOfferRow,
+    SyncTargetRow,
     TileRow,
+    WitnessRow,
 )
 
 __all__ = [
@@ -27,8 +30,11 @@ __all__ = [
     "EvidenceRow",
     "LogRow",
     "NonceRow",
+    "PeerRow",
     "StatementOfferRow",
+    "SyncTargetRow",
     "TileRow",
+    "WitnessRow",
     "current_revision",
     "head_revision",
     "is_sqlite",

@@ -10,6 +10,11 @@
     api_tokens        the admin API tokens, as SHA-256 hashes (a token is shown once)
     statement_offers  signed statements collected for an entry that needs several parties'
                       statements (`share.activate`, `share.terminate`) until it is recorded
+    peers             the nodes this one pulls logs from and pushes its checkpoints to, with
+                      their witness key and backoff state (`node.peers`)
+    witness_checkpoints  as a C2SP witness: the one checkpoint cosigned per origin
+    sync_targets      a mirrored log's signed checkpoint whose entries are being stored in
+                      batches (`node.sync`): entries above the log's size up to this one
 
 Everything but `entries` (and the signed notes) can be rebuilt from the entry bytes. Schema
 changes are Alembic migrations (`node.db.migrations`); a test checks that these models and
@@ -39,8 +44,11 @@ __all__ = [
     "EvidenceRow",
     "LogRow",
     "NonceRow",
+    "PeerRow",
     "StatementOfferRow",
+    "SyncTargetRow",
     "TileRow",
+    "WitnessRow",
 ]
 
 _NAMING = {
@@ -158,3 +166,49 @@ class StatementOfferRow(Base):
     signer: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created: Mapped[str] = mapped_column(String(20))
+
+
+class PeerRow(Base):
+    """A peer node at `url`: its own log, its witness key, and how syncing with it goes.
+
+    `witness` says whether the node pushes its checkpoints to the peer for cosigning;
+    `witness_size` is the size of this node's checkpoint the peer last cosigned (its
+    tlog-witness state for our origin, as far as we know). A failing peer is not tried
+    before `retry_at` (POSIX seconds); `failures` counts the failures in a row.
+    """
+
+    __tablename__ = "peers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(300), unique=True)
+    log_id: Mapped[str] = mapped_column(String(64))
+    witness_vkey: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    witness: Mapped[bool] = mapped_column(Boolean, default=True)
+    witness_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    retry_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+    last_sync: Mapped[str] = mapped_column(String(20), default="")
+    added: Mapped[str] = mapped_column(String(20))
+
+
+class WitnessRow(Base):
+    """The checkpoint this node, as a witness, last cosigned for `origin` (one per origin)."""
+
+    __tablename__ = "witness_checkpoints"
+
+    origin: Mapped[str] = mapped_column(String(200), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SyncTargetRow(Base):
+    """A signed checkpoint of a mirrored log whose entries are being stored in batches."""
+
+    __tablename__ = "sync_targets"
+
+    log_id: Mapped[str] = mapped_column(ForeignKey(_LOG_FK), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    root: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[bytes] = mapped_column(LargeBinary)

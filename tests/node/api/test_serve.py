@@ -180,7 +180,7 @@ def test_a_failing_job_is_logged_not_raised(caplog: pytest.LogCaptureFixture) ->
 
 
 def test_job_registry(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    assert registered_jobs() == {"checkpoint": 60, "expire": 60}
+    assert registered_jobs() == {"checkpoint": 60, "expire": 60, "sync": 5, "witness": 5}
     with pytest.raises(UsageError, match="already registered"):
         register_job("checkpoint", interval_seconds=1)(lambda node: None)
     with pytest.raises(UsageError, match="positive interval"):

@@ -101,7 +101,13 @@ def test_logs_lists_the_stored_logs(client: FlaskClient, node: LocalNode) -> Non
     response = client.get("/logs")
     assert response.status_code == 200
     assert response.json == [
-        {"id": node.store.log_id, "origin": node.store.origin, "size": SIZE, "local": True}
+        {
+            "id": node.store.log_id,
+            "origin": node.store.origin,
+            "vkey": node.store.vkey,
+            "size": SIZE,
+            "local": True,
+        }
     ]
 
 

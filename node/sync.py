@@ -1,0 +1,523 @@
+"""Pulling logs from peers over C2SP tlog-tiles, verifying everything before storing it.
+
+For each peer not backed off, `Syncer.sync_peer` reads `GET /logs` (every log's key is
+checked against its id) and then, for every log but the node's own, `sync_log`:
+
+1. `GET /logs/<id>/checkpoint`; the log's signature must verify (else: `PeerFault`).
+2. Against the tree this node holds (size s, root r): a smaller or equal checkpoint must
+   match the stored tree (else it is equivocation evidence: two signed checkpoints, no
+   consistency between them); a larger one of size N is read as tiles:
+3. the hash tiles of tree N are verified top-down, like Go's `tlog.TileHashReader`: the
+   right-edge (partial) tiles must rebuild the signed root, and every full tile must hash
+   to its entry in its (verified) parent tile. A tile that fails is a `PeerFault`.
+4. The verified tiles give the root at s: it must be r (else: evidence, see 2).
+5. Entry bundles from s on: every entry must hash to its level-0 tile hash (else:
+   `PeerFault`), be a well-formed entry of this log at its seq (else the log itself is
+   malformed: nothing more of it is stored), and its statements are checked (a bad one is
+   stored and flagged, as are contract-rule violations, found by the projection).
+6. Entries are committed in batches (`batch_entries`) together with their full level-0
+   tiles, while the log's head stays at s and the target checkpoint is kept in
+   `sync_targets`; the last batch stores the remaining tiles and the checkpoint, moves the
+   head to N and cosigns it as this node's witness (`node.witness`). An interrupted sync
+   resumes after the last committed batch (the stored entries are checked against the new
+   target's tiles first). Each commit locks the log's row and checks that nobody else moved
+   it meanwhile, so two syncs (scheduler and `rdh sync`) never interleave.
+
+A peer that serves data that does not verify is backed off and reported (`node.peers`);
+nothing it sent is kept (the batch being verified is never committed). Then the peer's
+`GET /evidence` is pulled (`node.evidence_store`). Nodes serve every log they mirror, so
+logs and evidence spread transitively.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ledger.checkpoint import open_checkpoint
+from ledger.entry import Entry, verify_statements
+from ledger.errors import LedgerError
+from ledger.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, root, tree_hash
+from ledger.tiles import (
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    TileRef,
+    decode_entry_bundle,
+    entries_path,
+    tile_hash_at,
+    tiles_for_size,
+)
+from ledger.types import Hash, LogId
+from node.db.engine import WRITE_LOCK
+from node.db.models import CheckpointRow, EntryRow, LogRow, SyncTargetRow
+from node.errors import NodeError, NotFoundError
+from node.evidence_store import pull_evidence, record_evidence
+from node.local_node import LocalNode
+from node.log_reader import LogReader
+from node.peers import (
+    HttpTransport,
+    PeerError,
+    PeerFault,
+    PeerInfo,
+    PeerLog,
+    Transport,
+    check_log_vkey,
+    due_peers,
+    get_ok,
+    list_peers,
+    peer_logs,
+    record_failure,
+    record_success,
+)
+from node.projection import Projection
+from node.witness import NodeWitness
+
+__all__ = ["LogOutcome", "PeerOutcome", "SyncReport", "Syncer"]
+
+log = logging.getLogger("rdh.sync")
+
+MAX_CHECKPOINT_BYTES = 64 << 10
+MAX_TILE_BYTES = TILE_WIDTH * HASH_SIZE
+MAX_BUNDLE_BYTES = TILE_WIDTH * (2 + 0xFFFF)
+DEFAULT_BATCH = 4096
+
+
+class _Moved(NodeError):  # noqa: N818 (what happened)
+    """Someone else (another sync) changed the log meanwhile: stop this log this round."""
+
+
+class _Malformed(NodeError):  # noqa: N818 (what happened)
+    """The log itself holds an entry that is not a valid entry (not the peer's fault)."""
+
+
+@dataclass(slots=True)
+class LogOutcome:
+    """What syncing one log from one peer did."""
+
+    log_id: str
+    before: int
+    after: int
+    status: str  # synced, current, behind, fork, busy, malformed, absent
+    flagged: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PeerOutcome:
+    """What syncing from one peer did; `error` is set when it failed (and was backed off)."""
+
+    url: str
+    logs: list[LogOutcome] = field(default_factory=list)
+    evidence: int = 0
+    error: str | None = None
+    fault: bool = False
+
+
+@dataclass(slots=True)
+class SyncReport:
+    peers: list[PeerOutcome] = field(default_factory=list)
+
+    @property
+    def entries(self) -> int:
+        return sum(o.after - o.before for p in self.peers for o in p.logs)
+
+
+class _PeerTiles:
+    """The hash tiles of the peer's tree of `size`, each verified before use (module doc)."""
+
+    def __init__(self, fetch: Callable[[TileRef], bytes], size: int, signed_root: Hash) -> None:
+        self._fetch = fetch
+        self.size = size
+        self._tiles: dict[TileRef, bytes] = {}
+        self._verified: set[TileRef] = set()
+        raw: dict[TileRef, bytes] = {}
+
+        def read_raw(ref: TileRef) -> bytes:
+            if ref not in raw:
+                raw[ref] = self._get(ref)
+            return raw[ref]
+
+        if tree_hash(size, tile_hash_at(read_raw, size)) != signed_root:
+            raise PeerFault(f"the hash tiles do not rebuild the signed root of tree size {size}")
+        self._tiles.update(raw)
+        self._verified.update(raw)  # every right-edge tile, bound by the root
+
+    def _get(self, ref: TileRef) -> bytes:
+        data = self._fetch(ref)
+        if len(data) != ref.width * HASH_SIZE:
+            raise PeerFault(f"{ref.path} has {len(data)} bytes, not {ref.width * HASH_SIZE}")
+        return data
+
+    def ref(self, level: int, index: int) -> TileRef:
+        count = self.size >> (TILE_HEIGHT * level)
+        return TileRef(level, index, min(TILE_WIDTH, count - index * TILE_WIDTH))
+
+    def read(self, ref: TileRef) -> bytes:
+        if ref in self._verified:
+            return self._tiles[ref]
+        if ref.is_partial:
+            raise PeerFault(f"{ref.path} is not a tile of tree size {self.size}")
+        data = self._get(ref)
+        parent = self.read(self.ref(ref.level + 1, ref.index // TILE_WIDTH))
+        at = (ref.index % TILE_WIDTH) * HASH_SIZE
+        hashes = [Hash(data[i : i + HASH_SIZE]) for i in range(0, len(data), HASH_SIZE)]
+        if root(hashes) != parent[at : at + HASH_SIZE]:
+            raise PeerFault(f"{ref.path} does not hash to its parent tile's hash")
+        self._tiles[ref] = data
+        self._verified.add(ref)
+        return data
+
+    def forget(self, ref: TileRef) -> None:
+        """Drop a level-0 tile once stored (the upper levels stay: they are few)."""
+        if ref.level == 0 and not ref.is_partial:
+            self._tiles.pop(ref, None)
+            self._verified.discard(ref)
+
+    def hash_at(self) -> Callable[[int, int], Hash]:
+        return tile_hash_at(self.read, self.size)
+
+
+class Syncer:
+    """Pulls every log its peers serve into `node` (see the module docstring)."""
+
+    def __init__(
+        self,
+        node: LocalNode,
+        *,
+        clock: Callable[[], datetime],
+        transport: Transport | None = None,
+        projection: Projection | None = None,
+        batch_entries: int = DEFAULT_BATCH,
+    ) -> None:
+        self.node = node
+        self.clock = clock
+        self.transport: Transport = transport or HttpTransport()
+        self.projection = projection
+        self.batch_bundles = max(1, batch_entries // TILE_WIDTH)
+        self.witness = NodeWitness(node, clock)
+        self.own = node.store.log_id
+
+    def close(self) -> None:
+        """Close the transport's connections."""
+        self.transport.close()
+
+    def __enter__(self) -> Syncer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- peers -----------------------------------------------------------------------------
+
+    def sync_all(self, *, force: bool = False) -> SyncReport:
+        """Sync from every peer (that is not backed off, unless `force`)."""
+        sessions = self.node.sessions
+        now = int(self.clock().timestamp())
+        peers = list_peers(sessions) if force else due_peers(sessions, now)
+        return SyncReport([self.sync_peer(peer) for peer in peers])
+
+    def sync_peer(self, peer: PeerInfo) -> PeerOutcome:
+        outcome = PeerOutcome(peer.url)
+        try:
+            for plog in peer_logs(self.transport, peer.url):
+                if plog.id != self.own:
+                    outcome.logs.append(self.sync_log(peer.url, plog))
+            outcome.evidence = pull_evidence(self.node.sessions, self.transport, peer.url)
+        except (PeerError, LedgerError) as e:
+            outcome.error = str(e)
+            outcome.fault = not isinstance(e, PeerError) or isinstance(e, PeerFault)
+            delay = record_failure(self.node.sessions, peer.id, self.clock(), str(e))
+            level = logging.WARNING if outcome.fault else logging.INFO
+            what = "served data that does not verify" if outcome.fault else "failed"
+            log.log(level, "peer %s %s: %s (next try in %d s)", peer.url, what, e, delay)
+            return outcome
+        record_success(self.node.sessions, peer.id, self.clock())
+        return outcome
+
+    # -- one log -----------------------------------------------------------------------------
+
+    def sync_log(self, base_url: str, plog: PeerLog) -> LogOutcome:
+        verifier = check_log_vkey(plog.id, plog.vkey)
+        prefix = f"{base_url}/logs/{plog.id}"
+        try:
+            note = get_ok(self.transport, f"{prefix}/checkpoint", limit=MAX_CHECKPOINT_BYTES)
+        except NotFoundError:
+            return LogOutcome(plog.id, 0, 0, "absent")
+        try:
+            cp = open_checkpoint(note, verifier=verifier).checkpoint
+        except LedgerError as e:
+            raise PeerFault(f"the checkpoint of log {plog.id} does not verify: {e}") from e
+        ours: bytes | None = None
+        with self.node.sessions.begin() as session:
+            row = session.get(LogRow, plog.id)
+            if row is not None and row.local:
+                return LogOutcome(plog.id, row.size, row.size, "current")
+            size = row.size if row is not None else 0
+            our_root = Hash(row.root) if row is not None else EMPTY_ROOT
+            if cp.size <= size:
+                ours = self._compare(session, plog.id, cp.size, cp.root)
+                if ours is None:
+                    return LogOutcome(
+                        plog.id, size, size, "current" if cp.size == size else "behind"
+                    )
+            target = session.get(SyncTargetRow, plog.id)
+            target_note = bytes(target.note) if target is not None else None
+            top = _top(session, plog.id)
+        if cp.size <= size:
+            self._evidence(plog.id, ours, note)
+            return LogOutcome(plog.id, size, size, "fork")
+
+        def fetch(ref: TileRef) -> bytes:
+            return get_ok(self.transport, f"{prefix}/{ref.path}", limit=MAX_TILE_BYTES)
+
+        tiles = _PeerTiles(fetch, cp.size, cp.root)
+        if size and tree_hash(size, tiles.hash_at()) != our_root:
+            self._evidence(plog.id, None, note)
+            return LogOutcome(plog.id, size, size, "fork")
+        start = size
+        if top > size:
+            if target_note is None or cp.size < top:
+                return LogOutcome(plog.id, size, size, "busy")
+            if not self._resume_matches(plog.id, size, top, tiles):
+                self._evidence(plog.id, target_note, note)
+                self._drop_progress(plog.id, size)
+                return LogOutcome(plog.id, size, size, "fork")
+            start = top
+        outcome = LogOutcome(plog.id, size, size, "synced")
+        try:
+            self._pull(prefix, plog, size, start, note, tiles, outcome)
+        except _Moved:
+            outcome.status = "busy"
+        except _Malformed as e:
+            log.warning("log %s cannot be mirrored: %s", plog.id, e)
+            outcome.status = "malformed"
+            outcome.flagged.append(str(e))
+        return outcome
+
+    @staticmethod
+    def _compare(session: Session, log_id: LogId, at: int, their: bytes) -> bytes | None:
+        """A peer's checkpoint of a size this node holds must match the stored tree: None
+        if it does, else the stored note to pair it with as evidence."""
+        reader = LogReader(session, log_id)
+        mine = reader.root(at) if at else EMPTY_ROOT
+        if mine == their:
+            return None
+        try:
+            return reader.checkpoint(at).note
+        except NotFoundError:
+            return reader.checkpoint().note
+
+    def _evidence(self, log_id: LogId, ours: bytes | None, theirs: bytes) -> None:
+        with self.node.sessions.begin() as session:
+            session.connection(execution_options={WRITE_LOCK: True})
+            if ours is None:
+                ours = LogReader(session, log_id).checkpoint().note
+            try:
+                record_evidence(session, ours, theirs)
+            except (LedgerError, NodeError) as e:
+                log.info("not evidence: %s", e)
+
+    def _resume_matches(self, log_id: LogId, size: int, top: int, tiles: _PeerTiles) -> bool:
+        """The entries stored by an interrupted sync must be the new tree's leaves."""
+        with self.node.sessions.begin() as session:
+            ids = session.execute(
+                select(EntryRow.seq, EntryRow.id)
+                .where(EntryRow.log_id == log_id, EntryRow.seq >= size, EntryRow.seq < top)
+                .order_by(EntryRow.seq)
+            ).all()
+        for seq, entry_id in ids:
+            tile = tiles.read(tiles.ref(0, seq // TILE_WIDTH))
+            at = (seq % TILE_WIDTH) * HASH_SIZE
+            if tile[at : at + HASH_SIZE].hex() != entry_id:
+                return False
+        return True
+
+    def _drop_progress(self, log_id: LogId, size: int) -> None:
+        with self._locked(log_id, size) as session:
+            session.execute(delete(EntryRow).where(EntryRow.log_id == log_id, EntryRow.seq >= size))
+            session.execute(delete(SyncTargetRow).where(SyncTargetRow.log_id == log_id))
+
+    # -- fetching and storing ------------------------------------------------------------
+
+    def _pull(
+        self,
+        prefix: str,
+        plog: PeerLog,
+        size: int,
+        start: int,
+        note: bytes,
+        tiles: _PeerTiles,
+        outcome: LogOutcome,
+    ) -> None:
+        target = tiles.size
+        first = start // TILE_WIDTH
+        last = (target - 1) // TILE_WIDTH
+        index = first
+        while index <= last:
+            stop = min(last + 1, index + self.batch_bundles)
+            rows: list[dict[str, object]] = []
+            done: list[tuple[TileRef, bytes]] = []
+            for b in range(index, stop):
+                rows.extend(self._bundle(prefix, plog.id, b, start, tiles, outcome))
+                ref = tiles.ref(0, b)
+                if not ref.is_partial:
+                    done.append((ref, tiles.read(ref)))
+            self._commit(plog, size, start, rows, done, note)
+            for ref, _ in done:
+                tiles.forget(ref)
+            start += len(rows)
+            index = stop
+        self._finish(plog, size, note, tiles)
+        outcome.after = target
+        self._check_rules(plog.id, size, target, outcome)
+
+    def _bundle(
+        self,
+        prefix: str,
+        log_id: LogId,
+        index: int,
+        start: int,
+        tiles: _PeerTiles,
+        outcome: LogOutcome,
+    ) -> list[dict[str, object]]:
+        ref = tiles.ref(0, index)
+        url = f"{prefix}/{entries_path(index, ref.width)}"
+        data = get_ok(self.transport, url, limit=MAX_BUNDLE_BYTES)
+        try:
+            entries = decode_entry_bundle(data, ref.width)
+        except LedgerError as e:
+            raise PeerFault(f"entry bundle {index} of log {log_id}: {e}") from e
+        hashes = tiles.read(ref)
+        rows = []
+        for i, data_i in enumerate(entries):
+            seq = index * TILE_WIDTH + i
+            if seq < start:
+                continue
+            leaf = leaf_hash(data_i)
+            if leaf != hashes[i * HASH_SIZE : (i + 1) * HASH_SIZE]:
+                raise PeerFault(f"entry {seq} of log {log_id} does not hash into the signed tree")
+            try:
+                entry = Entry.from_bytes(data_i)
+            except LedgerError as e:
+                raise _Malformed(f"entry {seq} of log {log_id} is not a valid entry: {e}") from e
+            if entry.log != log_id or entry.seq != seq:
+                raise _Malformed(
+                    f"entry {seq} of log {log_id} claims log {entry.log} seq {entry.seq}"
+                )
+            try:
+                verify_statements(entry)
+            except LedgerError as e:
+                outcome.flagged.append(f"entry {seq}: {e}")
+            rows.append(
+                {
+                    "log_id": log_id,
+                    "seq": seq,
+                    "id": leaf.hex(),
+                    "type": entry.type,
+                    "time": entry.time,
+                    "data": data_i,
+                }
+            )
+        return rows
+
+    @contextmanager
+    def _locked(self, log_id: LogId, size: int) -> Iterator[Session]:
+        """A write transaction holding the log's row, which must still be at `size`."""
+        try:
+            with self.node.sessions.begin() as session:
+                session.connection(execution_options={WRITE_LOCK: True})
+                row = session.execute(
+                    select(LogRow).where(LogRow.id == log_id).with_for_update()
+                ).scalar_one_or_none()
+                if row is not None and (row.local or row.size != size):
+                    raise _Moved(f"log {log_id} moved")
+                yield session
+        except IntegrityError as e:
+            raise _Moved(f"log {log_id} was created meanwhile") from e
+
+    def _commit(
+        self,
+        plog: PeerLog,
+        size: int,
+        start: int,
+        rows: list[dict[str, object]],
+        tiles: list[tuple[TileRef, bytes]],
+        note: bytes,
+    ) -> None:
+        with self._locked(plog.id, size) as session:
+            if session.get(LogRow, plog.id) is None:
+                verifier = check_log_vkey(plog.id, plog.vkey)
+                session.add(
+                    LogRow(
+                        id=plog.id,
+                        origin=verifier.name,
+                        vkey=plog.vkey,
+                        local=False,
+                        size=0,
+                        root=EMPTY_ROOT,
+                    )
+                )
+                session.flush()
+            if _top(session, plog.id) != start:
+                raise _Moved(f"log {plog.id} has other entries stored meanwhile")
+            if rows:
+                session.execute(insert(EntryRow), rows)
+            LogReader(session, plog.id).write_tiles(tiles)
+            self._set_target(session, plog.id, note)
+
+    @staticmethod
+    def _set_target(session: Session, log_id: LogId, note: bytes) -> None:
+        from ledger.checkpoint import Checkpoint
+
+        cp = Checkpoint.from_note(note)
+        row = session.get(SyncTargetRow, log_id)
+        if row is None:
+            session.add(SyncTargetRow(log_id=log_id, size=cp.size, root=cp.root, note=note))
+        else:
+            row.size, row.root, row.note = cp.size, cp.root, note
+
+    def _finish(self, plog: PeerLog, size: int, note: bytes, tiles: _PeerTiles) -> None:
+        target = tiles.size
+        with self._locked(plog.id, size) as session:
+            if _top(session, plog.id) != target:
+                raise _Moved(f"log {plog.id} has other entries stored meanwhile")
+            refs = [r for r in tiles_for_size(target) if r.level > 0 or r.is_partial]
+            reader = LogReader(session, plog.id)
+            reader.write_tiles((ref, tiles.read(ref)) for ref in refs)
+            from ledger.checkpoint import Checkpoint
+
+            cp = Checkpoint.from_note(note)
+            if reader.root(target) != cp.root:  # the stored tiles must be the signed tree
+                raise PeerFault(f"the stored tiles of log {plog.id} do not rebuild its root")
+            cosigned = self.witness.cosign_mirrored(session, plog.id, note)
+            existing = session.get(CheckpointRow, (plog.id, target))
+            if existing is None:
+                session.add(CheckpointRow(log_id=plog.id, size=target, root=cp.root, note=cosigned))
+            row = session.get(LogRow, plog.id)
+            assert row is not None
+            row.size, row.root = target, cp.root
+            session.execute(delete(SyncTargetRow).where(SyncTargetRow.log_id == plog.id))
+
+    def _check_rules(self, log_id: LogId, before: int, after: int, outcome: LogOutcome) -> None:
+        """Flag the contract-rule violations of the new entries (they stay stored)."""
+        if self.projection is None:
+            return
+        with self.projection.lock:
+            with self.node.sessions.begin() as session:
+                self.projection.catch_up(session)
+            for v in self.projection.violations():
+                if v.log == log_id and before <= v.seq < after:
+                    outcome.flagged.append(f"entry {v.seq}: {v.message} (rule {v.rule})")
+        for item in outcome.flagged:
+            log.warning("log %s (mirrored) breaks a rule: %s", log_id, item)
+
+
+def _top(session: Session, log_id: str) -> int:
+    top = session.execute(select(func.max(EntryRow.seq)).where(EntryRow.log_id == log_id)).scalar()
+    return 0 if top is None else int(top) + 1
