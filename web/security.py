@@ -142,8 +142,8 @@ def _bucket(path: str) -> str | None:
 def init_security(app: Flask, node: LocalNode) -> None:
     """Session cookie settings, the stricter CSP, and the rate limits, on `app`."""
     app.secret_key = session_secret(node)
-    app.config.setdefault("SESSION_COOKIE_NAME", "rdh_ui")
     app.config.update(
+        SESSION_COOKIE_NAME=app.config.get("WEB_SESSION_COOKIE", "rdh_ui"),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_SECURE=app.config.get("WEB_SECURE_COOKIES", True),
