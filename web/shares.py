@@ -169,6 +169,7 @@ def agreement(agreement_id: str) -> str:
         signed=signed,
         example=example,
         proposer_is_me=found.log == svc.log_id,
+        bands=_bands(found, currency(found.currency).digits),
         party_logs=[p for p in found.parties if p in names],
     )
 
