@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.keys import SigningKey
 from node.db import LogRow, make_engine, make_sessions, upgrade
-from node.errors import UsageError
+from node.errors import StoreMismatch, UsageError
 from node.keystore import generate_key, read_key_file, write_key_file
 from node.own_log import AppendResult, Genesis
 from node.settings import Settings
 from node.store import LogStore
-from node.store_check import verify_store
+from node.store_check import damaged, verify_store
 
 __all__ = ["LocalNode", "init_node", "open_node"]
 
@@ -92,7 +93,10 @@ def open_node(
             "or point -d at the node directory)"
         )
     key = read_key_file(settings.key_file, passphrase=settings.key_passphrase)
-    engine, sessions = _database(settings)
+    try:
+        engine, sessions = _database(settings)
+    except DatabaseError as e:  # e.g. a damaged SQLite file that cannot even be migrated
+        raise StoreMismatch(damaged(str(e.orig))) from e
     try:
         with sessions.begin() as session:
             log = session.get(LogRow, key.party_id)
@@ -104,6 +108,12 @@ def open_node(
                 )
             if check_store:
                 verify_store(session, full=full_check)
+    except DatabaseError as e:
+        engine.dispose()
+        raise StoreMismatch(damaged(str(e.orig))) from e
+    except ValueError as e:  # a damaged value the driver cannot convert (a bad integer)
+        engine.dispose()
+        raise StoreMismatch(damaged(str(e))) from e
     except BaseException:
         engine.dispose()
         raise

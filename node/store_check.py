@@ -3,14 +3,17 @@
 `verify_store(session)` runs before a node serves or writes anything. For every stored log
 it opens the last signed checkpoint with the log's key and checks, in O(log n) reads, that
 the entries, the log head and the hash tiles are exactly that tree; `full=True` also
-rehashes every entry. Anything else raises `StoreMismatch` with one sentence for the
+rehashes every entry and, on SQLite, runs `PRAGMA quick_check` over the whole file (a damaged
+page in an index or in free space is found there, not by reading the entries). Anything else
+raises `StoreMismatch` with one sentence for the
 operator: what is wrong, what it probably means, and that the node must not start (a node
 that signed on top of a restored backup would equivocate).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from ledger.checkpoint import open_checkpoint
@@ -23,7 +26,7 @@ from node.db.models import EntryRow, LogRow, SyncTargetRow, TileRow
 from node.errors import NotFoundError, StoreMismatch
 from node.log_reader import LogReader
 
-__all__ = ["verify_log", "verify_store"]
+__all__ = ["damaged", "verify_log", "verify_store"]
 
 _DO_NOT_START = "do not start the node on this database"
 _BATCH = 4096
@@ -31,8 +34,23 @@ _BATCH = 4096
 
 def verify_store(session: Session, *, full: bool = False) -> None:
     """Check every stored log against its last signed checkpoint; `StoreMismatch` if not."""
-    for log_id in session.execute(select(LogRow.id).order_by(LogRow.id)).scalars():
-        verify_log(session, LogId(log_id), full=full)
+    try:
+        for log_id in session.execute(select(LogRow.id).order_by(LogRow.id)).scalars():
+            verify_log(session, LogId(log_id), full=full)
+        if full and session.get_bind().dialect.name == "sqlite":
+            problems = [row[0] for row in session.execute(text("PRAGMA quick_check"))]
+            if problems != ["ok"]:
+                raise StoreMismatch(damaged(" ".join(" ".join(problems[:3]).split())))
+    except DatabaseError as e:
+        raise StoreMismatch(damaged(str(e.orig))) from e
+
+
+def damaged(detail: str) -> str:
+    """The operator's sentence for a database file that cannot be read."""
+    return (
+        f"the database is damaged ({detail}): restore it from a backup (then `rdh status`) "
+        f"or rebuild it; {_DO_NOT_START}"
+    )
 
 
 def verify_log(session: Session, log_id: LogId, *, full: bool = False) -> None:

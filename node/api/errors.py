@@ -16,6 +16,12 @@ Errors raised by views map as follows (most specific first):
     VerificationError 422
     other LedgerError 400
 
+A database that refuses an operation (SQLAlchemy's `OperationalError`, a damaged SQLite
+file, or a PostgreSQL error of class 08, 53, 57 or 58 or a read-only transaction: the disk
+is full, the database is read-only or down) is a 503 too: the transaction was rolled back,
+so nothing was stored, and the condition is the operator's to fix, not a bug (it is
+logged). Any other database error is a bug: 500.
+
 Outside `/api/` (tiles, `/healthz`) errors are one line of text/plain. A 500 never shows a
 traceback or the exception's text: Flask logs it, the client reads one generic sentence.
 """
@@ -25,6 +31,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ledger.errors import LedgerError, VerificationError
@@ -41,6 +48,11 @@ __all__ = ["API_PREFIX", "error_response", "init_errors", "status_of"]
 
 #: Paths under this prefix answer errors in JSON.
 API_PREFIX = "/api/"
+
+_UNAVAILABLE = (
+    "The node's database cannot be written or read right now (for example its disk is full "
+    "or it is read-only); nothing was changed. Try again later or tell the node's operator."
+)
 
 _INTERNAL = (
     "The node failed to handle this request; the error is logged on the node. "
@@ -142,8 +154,34 @@ def _handle_domain(error: NodeError | LedgerError) -> Response:
     return error_response(code, _REASONS[code], _sentence(message), errors)
 
 
+#: PostgreSQL SQLSTATEs (classes, and one code) of a database that cannot be used right now.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57", "58", "25006")
+
+
+def _unavailable(error: DBAPIError) -> bool:
+    """True if `error` is the database's condition (full, read-only, down, damaged)."""
+    if isinstance(error, OperationalError) or type(error) is DatabaseError:
+        return True
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    return sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def _handle_database(error: DBAPIError) -> Response:
+    if not _unavailable(error):
+        current_app.logger.error(
+            "failed %s %s",
+            request.method,
+            request.path,
+            exc_info=(type(error), error, error.__traceback__),
+        )
+        return error_response(500, "Internal Server Error", _INTERNAL)
+    current_app.logger.error("database refused %s %s: %s", request.method, request.path, error)
+    return error_response(503, _REASONS[503], _UNAVAILABLE)
+
+
 def init_errors(app: Flask) -> None:
     """Register the handlers (after flask-smorest's, which they replace)."""
+    app.register_error_handler(DBAPIError, _handle_database)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(NodeError, _handle_domain)
     app.register_error_handler(LedgerError, _handle_domain)
