@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from ledger.keys import encode_base64
+from ledger.keys import SigningKey, encode_base64
 from node.tokens import create_token
 from tests.builders import key
 from tests.node.stories import proposal_body, signed
@@ -368,3 +368,62 @@ def test_explorer_shows_entries_statements_and_checkpoints(
     assert "Lakeside Design" in html
     assert client.get("/ui/explorer/entries/" + "0" * 64).status_code == 404
     assert client.get("/ui/explorer/logs/nothex").status_code == 404
+
+
+def test_explorer_shows_equivocation_evidence(client: FlaskClient, community: Community) -> None:
+    from node.db.models import EvidenceRow
+
+    origin = f"rdh/{community.service.log_id}"
+    with community.node.sessions.begin() as db:
+        db.add(
+            EvidenceRow(
+                origin=origin,
+                note_a=f"{origin}\n5\nAAAA\n\n\u2014 {origin} abc\n".encode(),
+                note_b=f"{origin}\n5\nBBBB\n\n\u2014 {origin} def\n".encode(),
+            )
+        )
+    assert "1 piece of evidence" in client.get("/ui/explorer").get_data(as_text=True)
+    html = client.get("/ui/explorer/evidence").get_data(as_text=True)
+    assert "AAAA" in html
+    assert "BBBB" in html
+
+
+def test_explorer_shows_peer_and_witness_tables_or_an_empty_state(client: FlaskClient) -> None:
+    from web.explorer import federation_tables
+
+    with client.application.test_request_context("/ui/explorer"):
+        tables = federation_tables()
+    html = client.get("/ui/explorer").get_data(as_text=True)
+    if tables:
+        assert all(f"<h3>{t['name']}</h3>" in html for t in tables)
+    else:
+        assert "This node has no peers or witnesses yet." in html
+
+
+def _sign_in(client: FlaskClient, worker: SigningKey) -> None:
+    page = client.get("/ui/keys").get_data(as_text=True)
+    challenge = re.search(r'data-challenge="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    signer = worker.public.to_b64()
+    sig = encode_base64(
+        worker.sign(signin_message(challenge=challenge, host="localhost", signer=signer))
+    )
+    response = client.post(
+        "/ui/signin", json={"signer": signer, "sig": sig}, headers={"X-CSRF-Token": csrf}
+    )
+    assert response.status_code == 200
+
+
+def test_matches_my_skills(client: FlaskClient, community: Community) -> None:
+    from tests.node.stories import task_body
+
+    record(community, "task.publish", task_body(NOW, title="Weld a frame", skills=("welding",)))
+    html = client.get("/ui/market?mine=1&skills=cad").get_data(as_text=True)
+    assert "sign in with your key" in html
+    _sign_in(client, key("matching-worker"))
+    html = client.get("/ui/market?mine=1&skills=welding").get_data(as_text=True)
+    assert "Weld a frame" in html
+    assert "Design a lamp" not in html
+    # the lamp asks for cad, but its one slot is taken: nothing the worker could take
+    html = client.get("/ui/market?mine=1&skills=cad").get_data(as_text=True)
+    assert "0 open tasks" in html
