@@ -192,10 +192,13 @@ class HttpTransport:
         chunks: list[bytes] = []
         size = 0
         while True:
-            if time.monotonic() > end:
+            left = end - time.monotonic()
+            if left <= 0:
                 response.close()
                 raise PeerUnreachable(f"the answer to {path} took longer than {self.deadline:g} s")
-            chunk = response.read(_CHUNK)
+            if connection.sock is not None:
+                connection.sock.settimeout(left)
+            chunk = response.read1(_CHUNK)  # whatever arrived: the deadline is checked often
             if not chunk:
                 break
             size += len(chunk)
@@ -203,6 +206,7 @@ class HttpTransport:
                 response.close()
                 raise PeerUnreachable(f"the answer to {path} is larger than {limit} bytes")
             chunks.append(chunk)
+        response.close()  # fully read: the connection can be used again
         if response.will_close:
             connection.close()
         content_type = (response.getheader("Content-Type") or "").split(";")[0].strip()

@@ -79,7 +79,7 @@ from node.peers import (
 from node.projection import Projection
 from node.witness import NodeWitness
 
-__all__ = ["LogOutcome", "PeerOutcome", "SyncReport", "Syncer"]
+__all__ = ["DEFAULT_BATCH", "LogOutcome", "PeerOutcome", "SyncReport", "Syncer"]
 
 log = logging.getLogger("rdh.sync")
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import click
 
 from node.local_node import open_node
-from node.peers import HttpTransport, add_peer, list_peers
+from node.peers import DEFAULT_DEADLINE, HttpTransport, add_peer, list_peers
 from node.projection import Projection
 from node.settings import Settings, load_settings
-from node.sync import Syncer
+from node.sync import DEFAULT_BATCH, Syncer
 
 __all__ = ["peer_group", "sync_command"]
 
@@ -91,14 +91,32 @@ def peer_list(node_dir: Path) -> None:
 
 @click.command("sync")
 @_node_dir
-def sync_command(node_dir: Path) -> None:
-    """Pull every log and all evidence from every peer now."""
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.1, 600),
+    default=DEFAULT_DEADLINE,
+    show_default=True,
+    help="Seconds one request to a peer may take, answer included.",
+)
+@click.option(
+    "--batch-entries",
+    type=click.IntRange(256, 1 << 20),
+    default=DEFAULT_BATCH,
+    show_default=True,
+    help="Entries stored per transaction (an interrupted sync resumes after the last one).",
+)
+def sync_command(node_dir: Path, timeout: float, batch_entries: int) -> None:
+    """Pull every log and all evidence from every peer now (backed-off ones too)."""
     node = open_node(_settings(node_dir))
-    transport = HttpTransport()
+    transport = HttpTransport(deadline=timeout)
     try:
-        report = Syncer(node, clock=_now, transport=transport, projection=Projection()).sync_all(
-            force=True
-        )
+        report = Syncer(
+            node,
+            clock=_now,
+            transport=transport,
+            projection=Projection(),
+            batch_entries=batch_entries,
+        ).sync_all(force=True)
     finally:
         transport.close()
         node.close()

@@ -50,6 +50,7 @@ class FakePeer:
         self.witness = CosignerKey("fake-witness", SigningKey.from_seed(b"w" * 32).public)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
+        self._server.block_on_close = False
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -129,6 +130,8 @@ class FakePeer:
                     chunk = b"x" * (1 << 20)
                     try:
                         for _ in range(64):
+                            if peer.mode != "oversized":
+                                break
                             self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                         self.wfile.write(b"0\r\n\r\n")
                     except OSError:
@@ -139,9 +142,11 @@ class FakePeer:
                 if peer.mode == "slow" and self.path != "/logs" and self.path != "/witness":
                     try:
                         for i in range(len(body)):
+                            if peer.mode != "slow":
+                                break
                             self.wfile.write(body[i : i + 1])
                             self.wfile.flush()
-                            time.sleep(0.5)
+                            time.sleep(0.25)
                     except OSError:
                         pass
                     return

@@ -78,13 +78,14 @@ class NodeProcess:
 
     def start(self) -> str:
         assert self.process is None
-        self.process = subprocess.Popen(
-            [*SERVE, "-d", str(self.dir), "--port", "0", "--threads", "8"],
-            stdout=subprocess.PIPE,
-            stderr=open(self.dir / "serve.log", "a"),  # noqa: SIM115 (closed with the process)
-            text=True,
-            env=self.env,
-        )
+        with (self.dir / "serve.log").open("a") as log:
+            self.process = subprocess.Popen(
+                [*SERVE, "-d", str(self.dir), "--port", "0", "--threads", "8"],
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env=self.env,
+            )
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if " at " not in line:
