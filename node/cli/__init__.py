@@ -78,7 +78,8 @@ _COMMANDS: dict[str, tuple[str, str]] = {
     "export": ("node.cli.node_commands", "export_command"),
     "reindex": ("node.cli.maintenance", "reindex_command"),
     "demo": ("node.cli.demo", "demo_command"),
-    "serve": ("node.cli.serve", "serve_command"),
+    # the web package composes the UI onto the node's app (web -> node: named, not imported)
+    "serve": ("web.cli", "serve_command"),
     "token": ("node.cli.serve", "token_group"),
     "task": ("node.cli.lead_task", "task_group"),
     "contract": ("node.cli.lead_contract", "contract_group"),
