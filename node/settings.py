@@ -33,13 +33,21 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "RDH_PUBLIC_URL": ("server", "public_url"),
     "RDH_THREADS": ("server", "threads"),
     "RDH_MAX_CLOCK_SKEW": ("statements", "max_clock_skew"),
+    "RDH_STATEMENT_RATE": ("statements", "rate_per_minute"),
+    "RDH_SIGNIN_RATE": ("server", "signin_per_minute"),
 }
 
 _SCHEMA: dict[str, dict[str, type]] = {
     "database": {"url": str},
     "key": {"file": str, "passphrase_file": str},
-    "server": {"host": str, "port": int, "public_url": str, "threads": int},
-    "statements": {"max_clock_skew": int},
+    "server": {
+        "host": str,
+        "port": int,
+        "public_url": str,
+        "threads": int,
+        "signin_per_minute": int,
+    },
+    "statements": {"max_clock_skew": int, "rate_per_minute": int},
 }
 
 
@@ -56,6 +64,10 @@ class Settings:
     public_url: str | None = None
     threads: int = 8
     max_clock_skew: int = 300
+    #: statements one client address may submit a minute (the web UI's rate limit)
+    statement_rate: int = 30
+    #: sign-in attempts (worker challenge, lead login) one client address may make a minute
+    signin_rate: int = 10
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -64,6 +76,10 @@ class Settings:
             raise ConfigError(f"server.threads must be 1 to {MAX_THREADS}, not {self.threads}")
         if self.max_clock_skew < 0:
             raise ConfigError("statements.max_clock_skew must not be negative")
+        if self.statement_rate < 1 or self.signin_rate < 1:
+            raise ConfigError(
+                "statements.rate_per_minute and server.signin_per_minute must be >= 1"
+            )
         if not self.database_url:
             raise ConfigError("database.url must not be empty")
 
@@ -149,4 +165,6 @@ def load_settings(node_dir: Path, env: Mapping[str, str]) -> Settings:
         public_url=server.get("public_url"),
         threads=server.get("threads", 8),
         max_clock_skew=statements.get("max_clock_skew", 300),
+        statement_rate=statements.get("rate_per_minute", 30),
+        signin_rate=server.get("signin_per_minute", 10),
     )

@@ -49,8 +49,9 @@ CSP = (
     "base-uri 'none'"
 )
 _SESSION_LABEL = b"rdh/web/session/v1"
-#: (bucket, most requests, per seconds); buckets are matched by path in `_bucket`.
-DEFAULT_LIMITS = {"signin": (10, 60.0), "statements": (30, 60.0), "login": (10, 60.0)}
+#: Rate-limit buckets are matched by path in `_bucket`; their sizes come from the node's
+#: settings (`statements.rate_per_minute`, `server.signin_per_minute`) unless the app's
+#: config gives `WEB_RATE_LIMITS` {bucket: (most requests, per seconds)}.
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,11 @@ def init_security(app: Flask, node: LocalNode) -> None:
         SESSION_COOKIE_SECURE=app.config.get("WEB_SECURE_COOKIES", True),
         PERMANENT_SESSION_LIFETIME=12 * 3600,
     )
-    configured = app.config.get("WEB_RATE_LIMITS", DEFAULT_LIMITS)
+    configured = app.config.get("WEB_RATE_LIMITS") or {
+        "signin": (node.settings.signin_rate, 60.0),
+        "statements": (node.settings.statement_rate, 60.0),
+        "login": (node.settings.signin_rate, 60.0),
+    }
     limiter = RateLimiter({name: Limit(*value) for name, value in configured.items()})
     app.extensions["rdh.web.limiter"] = limiter
 

@@ -14,7 +14,7 @@ from types import FrameType
 
 import click
 
-from node.demo.cluster import DemoNode, start_node, stop_nodes
+from node.demo.cluster import DemoNode, converged, peer_all, start_node, stop_nodes
 from node.demo.seed import COMMUNITIES, seed
 
 __all__ = ["demo_command"]
@@ -59,10 +59,20 @@ def demo_command(root: Path | None, export_to: Path | None, no_wait: bool) -> No
         for community in COMMUNITIES:
             nodes.append(start_node(community, base))
             click.echo(f"started {community.name} at {nodes[-1].url}", err=True)
+        peer_all(nodes)
+        click.echo("each node follows and witnesses the other two", err=True)
         started = time.monotonic()
         report = seed(nodes, progress=lambda line: click.echo(f"  {line}", err=True))
         click.echo(
             f"seeded {report.entries} entries in {time.monotonic() - started:.1f} s", err=True
+        )
+        if not converged(nodes, cosignatures=len(nodes) - 1):
+            raise click.ClickException(
+                "the nodes did not converge within two minutes; see serve.log in each node's folder"
+            )
+        click.echo(
+            "converged: every node holds all three logs, each checkpoint cosigned by the other two",
+            err=True,
         )
         if export_to is not None:
             _export(nodes[0], export_to)
@@ -110,5 +120,8 @@ def _announce(nodes: list[DemoNode], worker: str) -> None:
         f"Worker: open {nodes[0].url}/ in a browser, create a key and browse the marketplace "
         f"(the seeded workers, such as {worker}, keep their keys in the seeder)."
     )
-    click.echo("Auditor: rdh demo --export bundle.zip --no-wait, then rdh audit bundle.zip")
+    click.echo(
+        "Auditor: rdh demo --export bundle.zip --no-wait, then "
+        "rdh audit bundle.zip --policy <the bundle's policy>"
+    )
     click.echo("Ctrl-C stops every node.")

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from node.errors import UsageError
-from node.local_node import init_node
+from node.errors import NodeError, UsageError
+from node.local_node import init_node, open_node
 from node.own_log import Genesis
+from node.peers import HttpTransport, add_peer
 from node.settings import load_settings
 from node.tokens import create_token
 
-__all__ = ["Community", "DemoNode", "start_node", "stop_nodes"]
+__all__ = ["Community", "DemoNode", "converged", "peer_all", "start_node", "stop_nodes"]
 
 _START_TIMEOUT = 60.0
 
@@ -64,7 +67,8 @@ def _init(community: Community, node_dir: Path, env: Mapping[str, str]) -> tuple
 def start_node(community: Community, root: Path, *, port: int = 0) -> DemoNode:
     """Make the node of `community` under `root` and start `rdh serve` for it."""
     node_dir = root / community.slug
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RDH_")}
+    # the seeder submits every worker's statements from this one address
+    env = {**_env(), "RDH_STATEMENT_RATE": "100000"}
     log_id, token = _init(community, node_dir, env)
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
         [
@@ -117,3 +121,72 @@ def stop_nodes(nodes: list[DemoNode], *, timeout: float = 15.0) -> None:
             node.process.wait()
         if node.process.stdout is not None:
             node.process.stdout.close()
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("RDH_")}
+
+
+def peer_all(nodes: list[DemoNode]) -> None:
+    """Every node follows and witnesses every other (`rdh peer add`, done in-process); the
+    nodes' schedulers then sync and collect cosignatures every few seconds."""
+    transport = HttpTransport()
+    try:
+        for node in nodes:
+            local = open_node(load_settings(node.node_dir, _env()))
+            try:
+                for other in nodes:
+                    if other is not node:
+                        add_peer(
+                            local.sessions,
+                            transport,
+                            other.url,
+                            datetime.now(UTC),
+                            own_log=node.log_id,
+                            witness=True,
+                        )
+            finally:
+                local.close()
+    finally:
+        transport.close()
+
+
+def _heads(node: DemoNode) -> dict[str, tuple[int, int]]:
+    """Log id -> (size, number of cosignatures on its checkpoint), as `node` serves them."""
+    logs = json.loads(_get(f"{node.url}/logs"))
+    heads = {}
+    for log in logs:
+        note = _get(f"{node.url}/logs/{log['id']}/checkpoint").decode()
+        signatures = sum(1 for line in note.splitlines() if line.startswith("\u2014 "))
+        heads[log["id"]] = (int(log["size"]), signatures - 1)
+    return heads
+
+
+def _get(url: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 (our own http URL)
+            data: bytes = response.read()
+            return data
+    except (OSError, ValueError) as e:
+        raise UsageError(f"cannot read {url}: {e}") from e
+
+
+def converged(nodes: list[DemoNode], *, cosignatures: int, timeout: float = 120.0) -> bool:
+    """Wait until every node holds every log at its owner's size and each owner's checkpoint
+    carries at least `cosignatures` cosignatures; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            views = [_heads(node) for node in nodes]
+        except NodeError:
+            views = []
+        if views:
+            own = {node.log_id: views[n].get(node.log_id, (0, 0)) for n, node in enumerate(nodes)}
+            if all(c >= cosignatures for _, c in own.values()) and all(
+                view.get(log, (-1, 0))[0] == size
+                for view in views
+                for log, (size, _) in own.items()
+            ):
+                return True
+        time.sleep(1.0)
+    return False

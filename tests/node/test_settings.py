@@ -84,3 +84,12 @@ def test_invalid_configuration(tmp_path: Path, toml: str, env: dict[str, str], m
     (tmp_path / "rdh.toml").write_text(toml)
     with pytest.raises(ConfigError, match=match):
         load_settings(tmp_path, env)
+
+
+def test_rate_limits_come_from_the_file_or_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "rdh.toml").write_text("[statements]\nrate_per_minute = 12\n")
+    settings = load_settings(tmp_path, {"RDH_SIGNIN_RATE": "3"})
+    assert (settings.statement_rate, settings.signin_rate) == (12, 3)
+    assert load_settings(tmp_path, {"RDH_STATEMENT_RATE": "99"}).statement_rate == 99
+    with pytest.raises(ConfigError, match="rate_per_minute"):
+        load_settings(tmp_path, {"RDH_STATEMENT_RATE": "0"})
