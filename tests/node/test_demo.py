@@ -27,10 +27,15 @@ def test_the_demo_seeds_and_its_export_audits_clean(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "The ecosystem is running" in run.stdout
     assert run.stdout.count("lead token: rdh_") == 3
-    audited = CliRunner().invoke(rdh, ["audit", str(bundle), "--format", "json"])
+    assert "converged: every node holds all three logs" in run.stderr
+    policy = bundle / "policy"
+    audited = CliRunner().invoke(
+        rdh, ["audit", str(bundle), "--policy", str(policy), "--format", "json"]
+    )
     assert audited.exit_code == 0, audited.output
     report = json.loads(audited.output)
     assert report["ok"] is True
+    assert len(report["logs"]) == 3
     assert report["rules_checked"] is True
     assert report["entries_checked"] > 150
     assert report["statements_checked"] > 40
