@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:12])")
 
-.PHONY: run test lint typecheck layers pytest bench clean
+.PHONY: run example test lint typecheck layers pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +13,13 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-## run: build a small example ecosystem bundle with real keys and signatures, then audit it offline
+## run: the demo ecosystem: three community nodes on 127.0.0.1, seeded, following and
+## witnessing each other (Ctrl-C stops them)
 run: $(STAMP)
+	$(BIN)/rdh demo
+
+## example: build a small signed example bundle without any node, then audit it offline
+example: $(STAMP)
 	$(BIN)/rdh example out/example-bundle --force
 	$(BIN)/rdh audit out/example-bundle
 
