@@ -81,6 +81,7 @@ DEFAULT_DEADLINE = 15.0
 #: Largest `GET /logs` and `GET /witness` answers read.
 MAX_LISTING_BYTES = 4 << 20
 _CHUNK = 64 << 10
+_IDLE_PER_HOST = 4
 
 
 class PeerError(NodeError):
@@ -115,11 +116,12 @@ class Transport(Protocol):
 
 
 class HttpTransport:
-    """`Transport` over `http.client`: keep-alive per host, bounded time and size."""
+    """`Transport` over `http.client`: keep-alive per host (a few idle connections, so
+    several threads can fetch at once), bounded time and size. Thread-safe."""
 
     def __init__(self, *, deadline: float = DEFAULT_DEADLINE) -> None:
         self.deadline = deadline
-        self._connections: dict[tuple[str, str], http.client.HTTPConnection] = {}
+        self._connections: dict[tuple[str, str], list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
     def request(self, method: str, url: str, *, body: bytes | None = None, limit: int) -> Response:
@@ -157,7 +159,8 @@ class HttpTransport:
 
     def _take(self, key: tuple[str, str]) -> http.client.HTTPConnection:
         with self._lock:
-            connection = self._connections.pop(key, None)
+            idle = self._connections.get(key)
+            connection = idle.pop() if idle else None
         if connection is not None:
             return connection
         scheme, netloc = key
@@ -166,10 +169,11 @@ class HttpTransport:
 
     def _give(self, key: tuple[str, str], connection: http.client.HTTPConnection) -> None:
         with self._lock:
-            old = self._connections.pop(key, None)
-            self._connections[key] = connection
-        if old is not None:
-            old.close()
+            idle = self._connections.setdefault(key, [])
+            if len(idle) < _IDLE_PER_HOST:
+                idle.append(connection)
+                return
+        connection.close()
 
     def _send(
         self,
@@ -214,9 +218,10 @@ class HttpTransport:
 
     def close(self) -> None:
         with self._lock:
-            connections, self._connections = list(self._connections.values()), {}
-        for connection in connections:
-            connection.close()
+            pools, self._connections = list(self._connections.values()), {}
+        for pool in pools:
+            for connection in pool:
+                connection.close()
 
 
 # -- what a peer serves ------------------------------------------------------------------

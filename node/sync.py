@@ -32,24 +32,26 @@ logs and evidence spread transitively.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+import multiprocessing
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
+from typing import cast
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.checkpoint import open_checkpoint
-from ledger.entry import Entry, verify_statements
 from ledger.errors import LedgerError
-from ledger.merkle import EMPTY_ROOT, HASH_SIZE, leaf_hash, root, tree_hash
+from ledger.merkle import EMPTY_ROOT, HASH_SIZE, root, tree_hash
 from ledger.tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
     TileRef,
-    decode_entry_bundle,
     entries_path,
     tile_hash_at,
     tiles_for_size,
@@ -77,6 +79,7 @@ from node.peers import (
     record_success,
 )
 from node.projection import Projection
+from node.sync_check import BadEntry, BundleFault, BundleTask, Checked, check_bundle
 from node.witness import NodeWitness
 
 __all__ = ["DEFAULT_BATCH", "LogOutcome", "PeerOutcome", "SyncReport", "Syncer"]
@@ -87,6 +90,10 @@ MAX_CHECKPOINT_BYTES = 64 << 10
 MAX_TILE_BYTES = TILE_WIDTH * HASH_SIZE
 MAX_BUNDLE_BYTES = TILE_WIDTH * (2 + 0xFFFF)
 DEFAULT_BATCH = 4096
+#: Threads fetching entry bundles ahead of the verification.
+_FETCHERS = 3
+#: Entry bundles fetched ahead (bounded memory: at most this many bundles held).
+_AHEAD = 8
 
 
 class _Moved(NodeError):  # noqa: N818 (what happened)
@@ -158,12 +165,15 @@ class _PeerTiles:
         count = self.size >> (TILE_HEIGHT * level)
         return TileRef(level, index, min(TILE_WIDTH, count - index * TILE_WIDTH))
 
-    def read(self, ref: TileRef) -> bytes:
+    def read(self, ref: TileRef, fetched: bytes | None = None) -> bytes:
+        """Tile `ref`, verified (`fetched`: its bytes, if already fetched)."""
         if ref in self._verified:
             return self._tiles[ref]
         if ref.is_partial:
             raise PeerFault(f"{ref.path} is not a tile of tree size {self.size}")
-        data = self._get(ref)
+        if fetched is not None and len(fetched) != ref.width * HASH_SIZE:
+            raise PeerFault(f"{ref.path} has {len(fetched)} bytes, not {ref.width * HASH_SIZE}")
+        data = self._get(ref) if fetched is None else fetched
         parent = self.read(self.ref(ref.level + 1, ref.index // TILE_WIDTH))
         at = (ref.index % TILE_WIDTH) * HASH_SIZE
         hashes = [Hash(data[i : i + HASH_SIZE]) for i in range(0, len(data), HASH_SIZE)]
@@ -172,6 +182,10 @@ class _PeerTiles:
         self._tiles[ref] = data
         self._verified.add(ref)
         return data
+
+    def has(self, ref: TileRef) -> bool:
+        """Whether tile `ref` is verified already (thread-safe enough: a set lookup)."""
+        return ref in self._verified
 
     def forget(self, ref: TileRef) -> None:
         """Drop a level-0 tile once stored (the upper levels stay: they are few)."""
@@ -194,6 +208,7 @@ class Syncer:
         transport: Transport | None = None,
         projection: Projection | None = None,
         batch_entries: int = DEFAULT_BATCH,
+        workers: int = 1,
     ) -> None:
         self.node = node
         self.clock = clock
@@ -202,10 +217,19 @@ class Syncer:
         self.batch_bundles = max(1, batch_entries // TILE_WIDTH)
         self.witness = NodeWitness(node, clock)
         self.own = node.store.log_id
+        # entry checks fan out to spawned processes (safe in a process running threads)
+        self._pool = (
+            ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+            if workers > 1
+            else None
+        )
 
     def close(self) -> None:
-        """Close the transport's connections."""
+        """Close the transport's connections and the worker processes."""
         self.transport.close()
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
     def __enter__(self) -> Syncer:
         return self
@@ -355,76 +379,80 @@ class Syncer:
         tiles: _PeerTiles,
         outcome: LogOutcome,
     ) -> None:
+        """Fetch, verify and commit the entries from `start` on, as a pipeline: entry
+        bundles are fetched ahead by `_FETCHERS` threads, verified here in order, and each
+        verified batch is committed by a writer thread while the next one is verified
+        (SQLite and the network release the GIL). A failure stops the pipeline; the
+        batches committed before it were fully verified."""
         target = tiles.size
         first = start // TILE_WIDTH
         last = (target - 1) // TILE_WIDTH
-        index = first
-        while index <= last:
-            stop = min(last + 1, index + self.batch_bundles)
-            rows: list[dict[str, object]] = []
-            done: list[tuple[TileRef, bytes]] = []
-            for b in range(index, stop):
-                rows.extend(self._bundle(prefix, plog.id, b, start, tiles, outcome))
-                ref = tiles.ref(0, b)
-                if not ref.is_partial:
-                    done.append((ref, tiles.read(ref)))
-            self._commit(plog, size, start, rows, done, note)
-            for ref, _ in done:
-                tiles.forget(ref)
-            start += len(rows)
-            index = stop
+        with ThreadPoolExecutor(_FETCHERS) as fetchers, ThreadPoolExecutor(1) as writer:
+            bundles = _ahead(fetchers, range(first, last + 1), partial(self._fetch, prefix, tiles))
+            pending: Future[None] | None = None
+            try:
+                index = first
+                while index <= last:
+                    stop = min(last + 1, index + self.batch_bundles)
+                    rows: list[dict[str, object]] = []
+                    done: list[tuple[TileRef, bytes]] = []
+                    tasks = []
+                    for b in range(index, stop):
+                        tile, data = next(bundles).result()
+                        ref = tiles.ref(0, b)
+                        hashes = tiles.read(ref, tile)
+                        tasks.append(BundleTask(plog.id, b, start, hashes, data))
+                        if not ref.is_partial:
+                            done.append((ref, hashes))
+                    for checked in self._map(tasks):
+                        rows.extend(self._check_result(checked, outcome))
+                    if pending is not None:
+                        pending.result()
+                    pending = writer.submit(self._commit, plog, size, start, rows, done, note)
+                    for ref, _ in done:
+                        tiles.forget(ref)
+                    start += len(rows)
+                    index = stop
+                if pending is not None:
+                    pending.result()
+            finally:
+                bundles.close()
         self._finish(plog, size, note, tiles)
         outcome.after = target
         self._check_rules(plog.id, size, target, outcome)
 
-    def _bundle(
-        self,
-        prefix: str,
-        log_id: LogId,
-        index: int,
-        start: int,
-        tiles: _PeerTiles,
-        outcome: LogOutcome,
-    ) -> list[dict[str, object]]:
+    def _fetch(self, prefix: str, tiles: _PeerTiles, index: int) -> tuple[bytes | None, bytes]:
+        """Level-0 tile `index` (unless already verified) and entry bundle `index`."""
         ref = tiles.ref(0, index)
+        tile = None
+        if not tiles.has(ref):
+            tile = get_ok(self.transport, f"{prefix}/{ref.path}", limit=MAX_TILE_BYTES)
         url = f"{prefix}/{entries_path(index, ref.width)}"
-        data = get_ok(self.transport, url, limit=MAX_BUNDLE_BYTES)
+        return tile, get_ok(self.transport, url, limit=MAX_BUNDLE_BYTES)
+
+    def _map(self, tasks: list[BundleTask]) -> Iterator[Future[Checked]]:
+        """Check the bundles of a batch, in worker processes when there are enough."""
+        if self._pool is None or len(tasks) < 2:
+            for task in tasks:
+                future: Future[Checked] = Future()
+                try:
+                    future.set_result(check_bundle(task))
+                except Exception as e:
+                    future.set_exception(e)
+                yield future
+            return
+        yield from [self._pool.submit(check_bundle, task) for task in tasks]
+
+    @staticmethod
+    def _check_result(checked: Future[Checked], outcome: LogOutcome) -> list[dict[str, object]]:
         try:
-            entries = decode_entry_bundle(data, ref.width)
-        except LedgerError as e:
-            raise PeerFault(f"entry bundle {index} of log {log_id}: {e}") from e
-        hashes = tiles.read(ref)
-        rows = []
-        for i, data_i in enumerate(entries):
-            seq = index * TILE_WIDTH + i
-            if seq < start:
-                continue
-            leaf = leaf_hash(data_i)
-            if leaf != hashes[i * HASH_SIZE : (i + 1) * HASH_SIZE]:
-                raise PeerFault(f"entry {seq} of log {log_id} does not hash into the signed tree")
-            try:
-                entry = Entry.from_bytes(data_i)
-            except LedgerError as e:
-                raise _Malformed(f"entry {seq} of log {log_id} is not a valid entry: {e}") from e
-            if entry.log != log_id or entry.seq != seq:
-                raise _Malformed(
-                    f"entry {seq} of log {log_id} claims log {entry.log} seq {entry.seq}"
-                )
-            try:
-                verify_statements(entry)
-            except LedgerError as e:
-                outcome.flagged.append(f"entry {seq}: {e}")
-            rows.append(
-                {
-                    "log_id": log_id,
-                    "seq": seq,
-                    "id": leaf.hex(),
-                    "type": entry.type,
-                    "time": entry.time,
-                    "data": data_i,
-                }
-            )
-        return rows
+            result = checked.result()
+        except BundleFault as e:
+            raise PeerFault(str(e)) from e
+        except BadEntry as e:
+            raise _Malformed(str(e)) from e
+        outcome.flagged.extend(result.flagged)
+        return result.rows
 
     @contextmanager
     def _locked(self, log_id: LogId, size: int) -> Iterator[Session]:
@@ -466,8 +494,8 @@ class Syncer:
                 session.flush()
             if _top(session, plog.id) != start:
                 raise _Moved(f"log {plog.id} has other entries stored meanwhile")
-            if rows:
-                session.execute(insert(EntryRow), rows)
+            if rows:  # a Core executemany: the ORM's bulk insert costs more than SQLite
+                session.connection().execute(cast(Table, EntryRow.__table__).insert(), rows)
             LogReader(session, plog.id).write_tiles(tiles)
             self._set_target(session, plog.id, note)
 
@@ -516,6 +544,26 @@ class Syncer:
                     outcome.flagged.append(f"entry {v.seq}: {v.message} (rule {v.rule})")
         for item in outcome.flagged:
             log.warning("log %s (mirrored) breaks a rule: %s", log_id, item)
+
+
+_Fetched = tuple[bytes | None, bytes]
+
+
+def _ahead(
+    pool: ThreadPoolExecutor, items: Iterable[int], fetch: Callable[[int], _Fetched]
+) -> Generator[Future[_Fetched], None, None]:
+    """`fetch(item)` for each item, in order, at most `_AHEAD` submitted ahead."""
+    queue: list[Future[_Fetched]] = []
+    try:
+        for item in items:
+            queue.append(pool.submit(fetch, item))
+            if len(queue) > _AHEAD:
+                yield queue.pop(0)
+        while queue:
+            yield queue.pop(0)
+    finally:
+        for future in queue:
+            future.cancel()
 
 
 def _top(session: Session, log_id: str) -> int:
