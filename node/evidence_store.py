@@ -85,7 +85,8 @@ def record_evidence(session: Session, first: bytes, second: bytes) -> bool:
 
 def list_evidence(session: Session) -> list[StoredEvidence]:
     """Every stored piece of evidence, oldest first."""
-    vkeys = {origin: vkey for origin, vkey in session.execute(select(LogRow.origin, LogRow.vkey))}
+    rows = session.execute(select(LogRow.origin, LogRow.vkey))
+    vkeys = {row.origin: row.vkey for row in rows}
     out = []
     for row in session.execute(select(EvidenceRow).order_by(EvidenceRow.id)).scalars():
         vkey = vkeys.get(row.origin)

@@ -8,11 +8,11 @@ transaction so its files describe one tree; then the stored equivocation evidenc
 `ledger.audit.audit` verifies the result. Where the files go is a `ledger.bundle.BundleSink`
 (`node.bundle_files` has the directory and zip ones); progress is reported in entries.
 
-`node_policy` is the policy the node stands behind (ADR 0005): every witness it knows (its
+`node_policy` is the policy the node stands behind (ADR 0006): every witness it knows (its
 own witness key, which cosigns the logs it mirrors, and its witness peers' keys, which
 cosign its own log) in one group, with a quorum of `any` by default (`none` for a node
-without witness peers; `all`, `none` or a number `k` on request). It confers no trust on a reader (ADR 0002); an auditor passes the
-policy they trust to `rdh audit --policy`.
+without witness peers; `all`, `none` or a number `k` on request). It confers no trust on a
+reader (ADR 0002); an auditor passes the policy they trust to `rdh audit --policy`.
 """
 
 from __future__ import annotations

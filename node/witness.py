@@ -17,7 +17,7 @@ A node also cosigns what it verified itself: when `node.sync` stores a new check
 a mirrored log it calls `cosign_mirrored` in the same transaction, so every mirrored
 checkpoint the node serves carries its cosignature.
 
-The witness key is derived from the node's log key (ADR 0005): Ed25519 seed =
+The witness key is derived from the node's log key (ADR 0006): Ed25519 seed =
 SHA-256("rdh/witness-key/v1\\n" || log key seed), named `rdh-witness/<log id>`; the
 node publishes it at `GET /witness`.
 
