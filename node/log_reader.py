@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -172,7 +173,8 @@ class LogReader:
             return
         dialect = self.session.get_bind().dialect.name
         module = postgresql if dialect == "postgresql" else sqlite
-        self.session.execute(module.insert(TileRow).on_conflict_do_nothing(), rows)
+        table = cast(Table, TileRow.__table__)  # Core: no per-row ORM bookkeeping
+        self.session.execute(module.insert(table).on_conflict_do_nothing(), rows)
 
     def hash_at(self, size: int) -> HashAt:
         """The `ledger.merkle.HashAt` of the tree of `size` leaves, from the stored tiles."""

@@ -21,7 +21,6 @@ its nonce is new and its time is within `max_clock_skew` seconds of the node's c
 from __future__ import annotations
 
 import base64
-import dataclasses
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -339,7 +338,8 @@ def _nonce() -> str:
 def _with_refs(draft: EntryDraft) -> EntryDraft:
     if draft.refs:
         return draft
-    return dataclasses.replace(draft, refs=refs_for(draft.type, draft.body))
+    refs = refs_for(draft.type, draft.body)
+    return EntryDraft(draft.type, draft.body, refs, draft.signed, draft.time, draft.parsed)
 
 
 def _plain(body: object) -> dict[str, JSON]:

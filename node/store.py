@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,6 +76,10 @@ __all__ = [
     "LogStore",
     "OwnLog",
 ]
+
+#: The Core tables behind the ORM entities, for bulk inserts without per-row ORM bookkeeping.
+_ENTRIES = cast(Table, EntryRow.__table__)
+_NONCES = cast(Table, NonceRow.__table__)
 
 #: The rule check of batch `n` of a group (`LogStore.append_group`); raises to refuse it.
 GroupCheck = Callable[[int, Sequence[Entry]], None]
@@ -339,7 +343,7 @@ class LogStore:
         """Store checked entries and their nonces, extend the tiles, prove, sign: the note."""
         if nonces:
             session.execute(
-                insert(NonceRow),
+                insert(_NONCES),
                 [{"log_id": self.log_id, "nonce": n, "seq": seq} for n, seq in nonces.items()],
             )
         leaves = self._store_entries(session, entries)
@@ -381,7 +385,8 @@ class LogStore:
             }
             for entry, leaf in zip(entries, leaves, strict=True)
         ]
-        session.execute(insert(EntryRow), rows)
+        # the Core table, not the ORM entity: no per-row ORM bookkeeping for bulk rows
+        session.execute(insert(_ENTRIES), rows)
         return leaves
 
     def _check_nonces(
