@@ -30,6 +30,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -97,32 +98,44 @@ def _wrk(url: str, seconds: int, script: Path | None) -> tuple[float, dict[str, 
     return rps, latency
 
 
-def _batch(url: str, token: str) -> float:
+def _batch(url: str, token: str, clients: int) -> float:
+    """Entries/s of 1,000-entry appends from `clients` connections, each sending its share
+    of the requests one after the other (3 warm-up requests first, not timed)."""
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     bodies = [
         json.dumps({"entries": [_task(r * BATCH + k) for k in range(BATCH)]}).encode()
         for r in range(BATCH_REQUESTS + 3)
     ]
-    times = []
-    for n, body in enumerate(bodies):
-        start = time.perf_counter()
-        connection.request("POST", "/api/v1/entries", body=body, headers=headers)
-        response = connection.getresponse()
-        data = response.read()
-        if response.status != 201:
-            raise SystemExit(f"batch append failed: {response.status} {data[:300]!r}")
-        if n >= 3:
-            times.append(time.perf_counter() - start)
-    connection.close()
-    return BATCH * len(times) / sum(times)
+
+    def send(share: list[bytes]) -> None:
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        for body in share:
+            connection.request("POST", "/api/v1/entries", body=body, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+            if response.status != 201:
+                raise SystemExit(f"batch append failed: {response.status} {data[:300]!r}")
+        connection.close()
+
+    send(bodies[:3])
+    shares = [bodies[3 + n :: clients] for n in range(clients)]
+    threads = [threading.Thread(target=send, args=(share,)) for share in shares]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return BATCH * BATCH_REQUESTS / (time.perf_counter() - start)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--postgres", help="a PostgreSQL URL (a fresh schema is made in it)")
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument(
+        "--batch-clients", type=int, default=2, help="connections sending the 1,000-entry batches"
+    )
     parser.add_argument("--record", action="store_true", help="append to benchmarks/RESULTS.md")
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -168,8 +181,11 @@ def main() -> None:
         time.sleep(0.2)
         url = f"http://127.0.0.1:{port_file.read_text()}"
         print(f"server {url}, database {settings.database_url.split('?')[0]}", file=sys.stderr)
-        batch_rate = _batch(url, token)
-        print(f"batch: {batch_rate:,.0f} entries/s", file=sys.stderr)
+        batch_rate = _batch(url, token, args.batch_clients)
+        print(
+            f"batch: {batch_rate:,.0f} entries/s ({args.batch_clients} connection(s))",
+            file=sys.stderr,
+        )
         bare_rps, bare = _wrk(url + "/bare", args.seconds, None)
         print(f"bare GET: {bare_rps:,.0f} req/s, p99 {bare['99']:.1f} ms", file=sys.stderr)
         script = work / "post.lua"
