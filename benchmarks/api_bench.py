@@ -134,7 +134,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="a PostgreSQL URL (a fresh schema is made in it)")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument(
-        "--batch-clients", type=int, default=2, help="connections sending the 1,000-entry batches"
+        "--batch-clients", type=int, default=1, help="connections sending the 1,000-entry batches"
     )
     parser.add_argument("--record", action="store_true", help="append to benchmarks/RESULTS.md")
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
