@@ -11,6 +11,7 @@
     GET /value-added?log=&period=&currency=                 a community's value-added statement
     GET /workers/<party id>               a worker's portfolio across communities
     GET /workers/<party id>/matches?skill=                  open tasks for the worker's skills
+    GET /violations?log=                  stored entries that break a contract rule (flagged)
 
 All from `NodeService.state()`: the fold over every stored entry (own and mirrored logs).
 """
@@ -80,6 +81,10 @@ class PeriodArgs(StrictSchema):
 class ValueAddedArgs(PeriodArgs):
     log = fields.String(validate=_HEX64)
     currency = fields.String(load_default="EUR", validate=validate.Regexp(r"^[A-Z]{3}$"))
+
+
+class ViolationArgs(PageArgs):
+    log = fields.String(validate=_HEX64)
 
 
 class MatchArgs(StrictSchema):
@@ -315,3 +320,24 @@ class WorkerMatches(MethodView):
                 plain(m)
                 for m in open_tasks(state, worker=worker, now=_now(), declared=args["skill"])
             ]
+
+
+@community_blueprint.route("/violations")
+class Violations(MethodView):
+    @community_blueprint.arguments(ViolationArgs, location="query", unknown=RAISE)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Stored entries that break a contract rule: a mirrored log's entries are kept even
+        when they do (they are authentic), and flagged here with the rule and one sentence."""
+        service = current_service()
+        with service.state():
+            found = [
+                v
+                for v in service.projection.violations()
+                if "log" not in args or v.log == args["log"]
+            ]
+        page = _page(found, args)
+        page["items"] = [
+            {"log": v.log, "seq": v.seq, "entry": v.entry_id, "rule": v.rule, "message": v.message}
+            for v in page["items"]
+        ]
+        return page

@@ -20,8 +20,11 @@ from ledger.statement import SignedStatement
 from node.api.app import create_app
 from node.cli import rdh
 from node.local_node import LocalNode
+from node.own_log import EntryDraft, Genesis
 from node.service import NodeService
+from node.store import LogStore
 from node.tokens import create_token
+from tests.builders import key
 from tests.node.conftest import NOW, Clock
 from tests.node.stories import (
     PARTNER,
@@ -292,3 +295,18 @@ def test_the_node_signs_as_a_party_for_its_admin_only(api: Api, local_node: Loca
         headers={"Authorization": f"Bearer {api.token}"},
     )
     assert refused.status_code == 422
+
+
+def test_stored_entries_that_break_a_rule_are_flagged(api: Api, local_node: LocalNode) -> None:
+    other = LogStore(local_node.sessions, key("mirrored-partner"))
+    other.init_log(Genesis(name="Partner", kind="partner"), NOW)
+    late = task_body(NOW)
+    late["deadline"] = "2020-01-01T00:00:00Z"
+    other.append([EntryDraft("task.publish", late)], NOW)  # authentic, but breaks a rule
+    found = api.get("/violations")
+    assert found["total"] == 1
+    (item,) = found["items"]
+    assert item["log"] == other.log_id
+    assert item["seq"] == 1
+    assert item["rule"].startswith("task.publish")
+    assert api.get("/violations", log=api.log)["total"] == 0
