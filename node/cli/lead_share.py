@@ -15,7 +15,8 @@ import click
 
 from contracts.money import CURRENCIES, Money
 from node.cli.lead import MONEY, TIER, Lead, api_command, parse_amount, tier_body
-from node.cli.output import echo_fields, echo_table, money_text
+from node.cli.output import echo_fields, echo_json, echo_table, money_text
+from node.client import NodeClient
 from node.errors import UsageError
 
 __all__ = ["share_group"]
@@ -136,6 +137,44 @@ def pay_command(lead: Lead, settlement_id: str, party: str, amount: str | None) 
     paid = due if amount is None else parse_amount(amount, due.currency.code, "--amount")
     body = {"settlement": settlement_id, "party": party, "amount": paid.to_dict()}
     lead.record("payment.record", body)
+
+
+@share_group.command("consent")
+@click.argument("kind", type=click.Choice(["activate", "terminate", "confirm"]))
+@click.argument("target")
+@click.option(
+    "--at",
+    "at_url",
+    required=True,
+    help="The URL of the node whose log records the entry (the proposer's, or the payer's).",
+)
+@api_command(write=True)
+def consent_command(lead: Lead, kind: str, target: str, at_url: str) -> None:
+    """Consent, as this community's log, to another community's entry: `activate` a proposal
+    TARGET, `terminate` an agreement TARGET, or `confirm` a payout payment TARGET. This node
+    signs the statement with its log key; it is handed to the node at --at."""
+    entry_type, field = {
+        "activate": ("share.activate", "proposal"),
+        "terminate": ("share.terminate", "agreement"),
+        "confirm": ("payment.confirm", "payment"),
+    }[kind]
+    other = NodeClient(at_url, timeout=lead.client.timeout)
+    health = other.health()
+    log = health.get("log") if isinstance(health, dict) else None
+    if not isinstance(log, str):
+        raise UsageError(f"the node at {other.base_url} did not say which log it keeps")
+    signed = lead.client.post(
+        "/statements/sign", {"type": entry_type, "log": log, "body": {field: target}}
+    )
+    answer = other.post("/statements", signed)
+    if lead.as_json:
+        echo_json(answer)
+    elif "entries" in answer:
+        recorded = answer["entries"][0]
+        click.echo(f"recorded {recorded['type']} {recorded['id']} at {other.base_url}")
+    else:
+        waiting = ", ".join(answer.get("waiting", [])) or "the recording node"
+        click.echo(f"signed; {entry_type} for {target} still waits for: {waiting}")
 
 
 @share_group.command("list")
