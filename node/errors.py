@@ -3,6 +3,7 @@
     NodeError               base of every error raised by `node`
     ├── UsageError          the operator asked for something impossible (bad file, bad option)
     │   └── ConfigError     the configuration file or an environment override is invalid
+    ├── RelayError          another log's node did not take a statement this node relayed
     └── StoreError          the database cannot do what was asked
         ├── NotFoundError   no such log, entry, tile or checkpoint is stored
         ├── StoreMismatch   the stored tree does not match the last signed checkpoint
@@ -18,6 +19,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "NotFoundError",
+    "RelayError",
     "NodeError",
     "NonceReused",
     "RuleRejected",
@@ -37,6 +39,11 @@ class UsageError(NodeError):
 
 class ConfigError(UsageError):
     """The node's configuration (rdh.toml or an RDH_* environment variable) is invalid."""
+
+
+class RelayError(NodeError):
+    """The node of the log a statement is addressed to could not be reached, or answered
+    something other than a decision on the statement."""
 
 
 class StoreError(NodeError):

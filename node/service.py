@@ -14,8 +14,10 @@ the contract state (`node.projection.Projection`) behind a few operations:
   every party has signed, the node signing for itself when its log is a party.
 - `settlement(agreement, period)`: the exact `share.settle` body the rules will accept.
 
-A statement is refused unless it is addressed to this node's log, its signature verifies,
-its nonce is new and its time is within `max_clock_skew` seconds of the node's clock.
+A statement is refused unless its signature verifies, its nonce is new and its time is
+within `max_clock_skew` seconds of the node's clock. A statement addressed to another log is
+relayed to that log's node, whose URL the node knows from its peers (DESIGN §6): the worker
+uses whichever node they like, and the other node decides.
 """
 
 from __future__ import annotations
@@ -39,8 +41,9 @@ from ledger.errors import LedgerError
 from ledger.keys import party_id
 from ledger.statement import SignedStatement, Statement, format_time, parse_time, sign_statement
 from ledger.types import JSON, EntryId, LogId
-from node.db.models import NonceRow, StatementOfferRow
-from node.errors import NotFoundError, RuleRejected, UsageError
+from node.client import ApiError, NodeClient
+from node.db.models import NonceRow, PeerRow, StatementOfferRow
+from node.errors import NonceReused, NotFoundError, RelayError, RuleRejected, UsageError
 from node.local_node import LocalNode
 from node.own_log import AppendResult, EntryDraft, nonce_reused
 from node.projection import Projection
@@ -48,13 +51,17 @@ from node.writer import Clock, Writer
 
 __all__ = [
     "COLLECTED_TYPES",
+    "RELAY_TIMEOUT",
     "PARTY_TYPES",
     "WORKER_TYPES",
     "Collected",
     "NodeService",
+    "Relayed",
     "refs_for",
 ]
 
+#: Seconds a relayed statement may take at the other log's node.
+RELAY_TIMEOUT = 15.0
 #: Entry types a party starts alone with a statement: recorded as soon as it arrives.
 WORKER_TYPES = frozenset(
     {
@@ -75,6 +82,15 @@ COLLECTED_TYPES = {
     "share.terminate": "agreement",
     "contract.cancel": "contract",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Relayed:
+    """A statement for another log, handed to that log's node: its HTTP status and answer."""
+
+    url: str
+    status: int
+    answer: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +146,12 @@ class NodeService:
 
     # -- statements ----------------------------------------------------------------------
 
-    def submit(self, signed: SignedStatement) -> AppendResult | Collected:
-        """Take a party's signed statement: record its entry, or keep it (see module doc)."""
+    def submit(self, signed: SignedStatement) -> AppendResult | Collected | Relayed:
+        """Take a party's signed statement: record its entry, keep it (see module doc), or
+        relay it to the node of the log it is addressed to (DESIGN §6, "Relay")."""
         statement = signed.statement
+        if statement.log != self.log_id:
+            return self._relay(signed)
         self._check_statement(signed)
         if statement.type in WORKER_TYPES:
             draft = EntryDraft(statement.type, _plain(statement.body), signed=(signed,))
@@ -144,6 +163,38 @@ class NodeService:
             f"a {statement.type} entry is not recorded from a party's statement; the node "
             f"records {', '.join(sorted(WORKER_TYPES | set(COLLECTED_TYPES)))} from statements",
         )
+
+    def _relay(self, signed: SignedStatement) -> Relayed:
+        """Forward a statement for another log to that log's node, known from the peers."""
+        statement = signed.statement
+        try:
+            signed.verify()  # relay nothing forged
+        except LedgerError as e:
+            raise RuleRejected("statement.signature", f"the statement's signature: {e}") from e
+        with self.node.sessions.begin() as session:
+            url = session.execute(
+                select(PeerRow.url).where(PeerRow.log_id == statement.log).limit(1)
+            ).scalar()
+        if url is None:
+            raise RuleRejected(
+                "statement.log",
+                f"the statement is addressed to log {statement.log}, not to this node's log "
+                f"{self.log_id}, and this node knows no node of that log; send it there",
+            )
+        client = NodeClient(url, timeout=RELAY_TIMEOUT)
+        try:
+            answer = client.post("/statements", signed.to_dict())
+        except ApiError as e:
+            if e.rule is not None and e.status in (409, 422):
+                error = NonceReused if e.status == 409 else RuleRejected
+                raise error(
+                    e.rule, f"the node of log {statement.log} refused it: {e.message}"
+                ) from e
+            raise RelayError(f"the node of log {statement.log} at {url} answered: {e}") from e
+        except UsageError as e:  # unreachable, timed out, not an rdh node
+            raise RelayError(f"the node of log {statement.log} could not take it: {e}") from e
+        status = 201 if isinstance(answer, dict) and "entries" in answer else 202
+        return Relayed(url, status, answer if isinstance(answer, dict) else {})
 
     def _check_statement(self, signed: SignedStatement) -> None:
         statement = signed.statement

@@ -32,7 +32,7 @@ from ledger.errors import LedgerError
 from ledger.keys import VerifyingKey, decode_base64
 from ledger.statement import SignedStatement
 from node.errors import NodeError, RuleRejected
-from node.service import Collected
+from node.service import Collected, Relayed
 from web.blueprint import back, community_names, page, service, web_blueprint
 from web.security import signed_in_party
 
@@ -115,6 +115,8 @@ def statements() -> tuple[Response, int]:
         return _refuse(422, str(e), rule=e.rule)
     except (NodeError, LedgerError) as e:
         return _refuse(422, str(e))
+    if isinstance(outcome, Relayed):  # another community's node decided
+        return jsonify(relayed=outcome.url, **outcome.answer), outcome.status
     if isinstance(outcome, Collected):
         return jsonify(
             collected=True, signed=list(outcome.signed), waiting=list(outcome.waiting)

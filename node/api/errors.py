@@ -11,6 +11,7 @@ Errors raised by views map as follows (most specific first):
     RuleRejected     422  errors {"rule": ...}
     NotFoundError    404
     StoreMismatch    503  (the node must not serve writes from this database)
+    RelayError       502  (another log's node did not take a relayed statement)
     UsageError       400
     other NodeError  503
     VerificationError 422
@@ -39,6 +40,7 @@ from node.errors import (
     NodeError,
     NonceReused,
     NotFoundError,
+    RelayError,
     RuleRejected,
     StoreMismatch,
     UsageError,
@@ -65,6 +67,7 @@ _STATUS: tuple[tuple[type[Exception], int], ...] = (
     (RuleRejected, 422),
     (NotFoundError, 404),
     (StoreMismatch, 503),
+    (RelayError, 502),
     (UsageError, 400),
     (NodeError, 503),
     (VerificationError, 422),
@@ -76,6 +79,7 @@ _REASONS = {
     404: "Not Found",
     409: "Conflict",
     422: "Unprocessable Entity",
+    502: "Bad Gateway",
     503: "Service Unavailable",
 }
 

@@ -3,7 +3,9 @@
 No admin token: the signature is the authority (DESIGN §2.5). The node records the entry
 the statement signs (201, with the entry and checkpoint), or, for entries that need several
 parties' statements or the node's decision, keeps it until then (202, who signed and who
-is still to sign). See `node.service.NodeService.submit`.
+is still to sign). A statement addressed to another log is relayed to that log's node (known
+from the peers) and its answer passed on, with `X-Rdh-Relayed-To: <url>`; 502 if that node
+cannot be reached. See `node.service.NodeService.submit`.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from node.api.v1.body import json_body
 from node.api.v1.entries import append_out
 from node.api.v1.schemas import AppendOut, SignedStatementIn, StrictSchema
 from node.errors import RuleRejected
-from node.service import Collected
+from node.service import Collected, Relayed
 
 __all__ = ["statements_blueprint"]
 
@@ -60,6 +62,12 @@ class Statements(MethodView):
         except LedgerError as e:
             raise RuleRejected("statement.format", f"the statement cannot be read: {e}") from e
         outcome = current_service().submit(signed)
+        if isinstance(outcome, Relayed):  # the other log's node decided; pass its answer on
+            response = Response(
+                json.dumps(outcome.answer), status=outcome.status, mimetype="application/json"
+            )
+            response.headers["X-Rdh-Relayed-To"] = outcome.url
+            return response  # type: ignore[return-value]
         if isinstance(outcome, Collected):
             return {
                 "type": outcome.type,

@@ -252,3 +252,10 @@ def test_domain_errors_outside_the_api_are_text(client: FlaskClient) -> None:
     response = client.get(f"/logs/{'0' * 64}/checkpoint")
     assert response.status_code == 404
     assert response.text == f"404 Not Found: log {'0' * 64} is not stored on this node.\n"
+
+
+def test_every_mapped_status_has_its_reason_phrase() -> None:
+    from node.api import errors
+
+    statuses = {status for _, status in errors._STATUS}  # noqa: SLF001 (the table itself)
+    assert statuses <= set(errors._REASONS)  # noqa: SLF001
