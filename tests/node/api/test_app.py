@@ -257,5 +257,5 @@ def test_domain_errors_outside_the_api_are_text(client: FlaskClient) -> None:
 def test_every_mapped_status_has_its_reason_phrase() -> None:
     from node.api import errors
 
-    statuses = {status for _, status in errors._STATUS}  # noqa: SLF001 (the table itself)
-    assert statuses <= set(errors._REASONS)  # noqa: SLF001
+    statuses = {status for _, status in errors._STATUS}
+    assert statuses <= set(errors._REASONS)
