@@ -174,12 +174,18 @@ def canonicalize(value: JSON) -> bytes:
 def canonicalize_parsed(value: JSON) -> bytes:
     """`canonicalize` for a value that `parse` or `parse_canonical` produced.
 
-    Such a value is already known to be ledger JSON, so the validating walk is skipped; the
+    Such a value is already known to be ledger JSON, so the validating walk is skipped (but
+    for the nesting depth, checked when the text has more brackets than MAX_DEPTH); the
     fast encoder's code point key order equals RFC 8785's UTF-16 order unless some character
     is at or above U+E000, in which case this falls back to `canonicalize`. Only for parsed
     values: a hand-built value must go through `canonicalize`.
     """
-    text = _encode(value)
+    try:
+        text = _encode(value)
+    except RecursionError as e:
+        raise FormatError(f"JSON value is nested deeper than {MAX_DEPTH} levels") from e
+    if text.count("[") + text.count("{") > MAX_DEPTH:  # could be too deep: walk it
+        _check(value)
     if text.isascii() or max(text) < _HIGH_CHAR:
         return text.encode("utf-8")
     return canonicalize(value)
@@ -201,12 +207,16 @@ def _may_be_too_deep(data: bytes) -> bool:
     return data.count(b"[") + data.count(b"{") > MAX_DEPTH
 
 
-def parse(data: bytes) -> JSON:
+def parse(data: bytes, *, check_depth: bool = True) -> JSON:
     """Parse JSON bytes strictly into ledger JSON values.
 
     Accepts whatever JSON allows (whitespace, escapes; "-0" reads as 0), but rejects invalid
     UTF-8, a BOM, duplicate keys, floats, NaN/Infinity, integers beyond ±(2**53 - 1), unpaired
     surrogates, nesting deeper than MAX_DEPTH and trailing data: all with FormatError.
+
+    `check_depth=False` leaves the MAX_DEPTH check to the caller (extreme nesting is still a
+    FormatError): for a large request whose parts are each re-encoded with
+    `canonicalize_parsed`, which checks the depth of what it encodes.
     """
     text = _decode_utf8(data)
     try:
@@ -215,7 +225,7 @@ def parse(data: bytes) -> JSON:
         raise FormatError(f"invalid JSON: {e.msg} at character {e.pos}") from e
     except RecursionError as e:
         raise FormatError(f"JSON value is nested deeper than {MAX_DEPTH} levels") from e
-    if _may_be_too_deep(data):
+    if check_depth and _may_be_too_deep(data):
         _check(value)
     if _SURROGATE_ESCAPE.search(text):
         try:

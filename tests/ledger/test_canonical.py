@@ -12,7 +12,14 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ledger import canonical
-from ledger.canonical import MAX_DEPTH, MAX_SAFE_INTEGER, canonicalize, parse, parse_canonical
+from ledger.canonical import (
+    MAX_DEPTH,
+    MAX_SAFE_INTEGER,
+    canonicalize,
+    canonicalize_parsed,
+    parse,
+    parse_canonical,
+)
 from ledger.errors import CanonicalError, FormatError
 
 # Characters where RFC 8785 and naive encoders disagree, or where key order flips.
@@ -383,3 +390,15 @@ def test_parse_canonical_matches_reference_on_mutations(value: Any, data: st.Dat
     else:
         with pytest.raises(FormatError):
             parse_canonical(mutated)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 300, 900])
+def test_a_depth_left_unchecked_by_parse_is_checked_when_encoding(depth: int) -> None:
+    data = b"[" * depth + b"0" + b"]" * depth
+    value = parse(data, check_depth=False)  # the caller re-encodes every part it keeps
+    with pytest.raises(FormatError, match="nested deeper"):
+        canonicalize_parsed(value)
+    with pytest.raises(FormatError, match="nested deeper"):
+        canonicalize_parsed({"wrapped": value})
+    ok = parse(b"[" * MAX_DEPTH + b"0" + b"]" * MAX_DEPTH, check_depth=False)
+    assert canonicalize_parsed(ok) == canonicalize(ok)  # type: ignore[arg-type]

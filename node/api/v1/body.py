@@ -21,13 +21,15 @@ from ledger.errors import LedgerError
 __all__ = ["fail", "json_body", "json_object"]
 
 
-def json_object() -> dict[str, Any]:
-    """The request's JSON body, parsed strictly; it must be an object."""
+def json_object(*, check_depth: bool = True) -> dict[str, Any]:
+    """The request's JSON body, parsed strictly; it must be an object. `check_depth=False`
+    only where every part kept is re-encoded by `Entry.from_parsed_parts` (which checks the
+    depth of each entry): see `ledger.canonical.parse`."""
     if request.mimetype != "application/json":
         fail(415, "send the body as application/json")
     data = request.get_data(cache=True)
     try:
-        value = parse(data)
+        value = parse(data, check_depth=check_depth)
     except LedgerError as e:
         fail(400, f"the body is not valid JSON for this API: {e}")
     if not isinstance(value, dict):

@@ -310,3 +310,25 @@ def test_stored_entries_that_break_a_rule_are_flagged(api: Api, local_node: Loca
     assert item["seq"] == 1
     assert item["rule"].startswith("task.publish")
     assert api.get("/violations", log=api.log)["total"] == 0
+
+
+@pytest.mark.parametrize("depth", [99, 150, 900, 5000])
+def test_deep_bodies_in_a_batch_are_refused_whole(api: Api, depth: int) -> None:
+    before = len(api.get("/entries"))
+    good = json.dumps({"type": "task.publish", "body": task_body(NOW)})
+    body = task_body(NOW)
+    body["description"] = "DEEP"
+    deep = json.dumps({"type": "task.publish", "body": body}).replace(
+        '"DEEP"', "[" * depth + '"x"' + "]" * depth
+    )
+    data = '{"entries": [' + ", ".join([good, good, good, deep]) + "]}"
+    response = api.client.post(
+        "/api/v1/entries",
+        data=data,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api.token}"},
+    )
+    assert response.status_code in (400, 422)
+    if depth > 100:
+        assert "deeper than 100" in response.get_json()["message"]
+    assert len(api.get("/entries")) == before
