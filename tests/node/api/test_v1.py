@@ -18,6 +18,7 @@ from ledger.checkpoint import log_verifier
 from ledger.receipt import verify_receipt
 from ledger.statement import SignedStatement
 from node.api.app import create_app
+from node.api.v1.entries import append_out, append_out_json
 from node.cli import rdh
 from node.local_node import LocalNode
 from node.own_log import EntryDraft, Genesis
@@ -332,3 +333,11 @@ def test_deep_bodies_in_a_batch_are_refused_whole(api: Api, depth: int) -> None:
     if depth > 100:
         assert "deeper than 100" in response.get_json()["message"]
     assert len(api.get("/entries")) == before
+
+
+def test_the_written_answer_is_the_same_json_as_append_out(local_node: LocalNode) -> None:
+    service = NodeService(local_node, clock=Clock(NOW))
+    result = service.record(
+        [EntryDraft("task.publish", task_body(NOW, title=f"a{n}")) for n in range(3)]
+    )
+    assert json.loads(append_out_json(result)) == append_out(result)
