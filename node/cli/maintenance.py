@@ -2,29 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from node.cli.node_commands import _node_dir
+from node.cli.options import node_dir_option, settings_of
 from node.local_node import open_node
 from node.reindex import reindex
-from node.settings import load_settings
 
 __all__ = ["reindex_command"]
 
 
 @click.command("reindex")
-@_node_dir
+@node_dir_option
 def reindex_command(node_dir: Path) -> None:
     """Rebuild tiles, entry indexes and statement nonces from the stored entries.
 
     Checks that the entries reproduce every signed checkpoint first; if they do not,
     nothing is changed. Stop `rdh serve` first (writes wait while it runs).
     """
-    node = open_node(load_settings(node_dir, os.environ), check_store=False)
+    node = open_node(settings_of(node_dir), check_store=False)
     shown = sys.stderr.isatty()
 
     def progress(log: str, done: int, total: int) -> None:

@@ -8,9 +8,7 @@ below receives the settings.
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -19,35 +17,18 @@ from ledger.checkpoint import Checkpoint
 from ledger.keys import encode_base64
 from ledger.statement import format_time
 from node.bundle_files import new_bundle
+from node.cli.options import node_dir_option, now, settings_of
 from node.export import export_ledger, node_policy
 from node.local_node import LocalNode, init_node, open_node
 from node.own_log import LOG_KINDS, Genesis
-from node.settings import Settings, load_settings
 from node.tokens import create_token
 from node.witness import NodeWitness
 
 __all__ = ["export_command", "init_command", "status_command"]
 
-_node_dir = click.option(
-    "--node-dir",
-    "-d",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The node's directory (rdh.toml, node.key, rdh.db).",
-)
-
-
-def _settings(node_dir: Path) -> Settings:
-    return load_settings(node_dir, os.environ)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
 
 @click.command("init")
-@_node_dir
+@node_dir_option
 @click.option("--name", required=True, help="The community's name.")
 @click.option("--kind", type=click.Choice(LOG_KINDS), default="micro-enterprise", show_default=True)
 @click.option("--description", default="", help="What the community does.")
@@ -65,7 +46,7 @@ def init_command(
 
     The token is printed once, last, as a line `RDH_ADMIN_TOKEN=<token>` for scripts.
     """
-    settings = _settings(node_dir)
+    settings = settings_of(node_dir)
     if passphrase and settings.key_passphrase is None:
         typed = click.prompt(
             "Passphrase for the key file", hide_input=True, confirmation_prompt=True, err=True
@@ -74,9 +55,9 @@ def init_command(
             raise click.UsageError("an empty passphrase protects nothing")
         settings = dataclasses.replace(settings, key_passphrase=typed.encode())
     genesis = Genesis(name=name, kind=kind, description=description, url=url)
-    node, result = init_node(settings, genesis, _now())
+    node, result = init_node(settings, genesis, now())
     try:
-        token = create_token(node.sessions, "admin (rdh init)", _now())
+        token = create_token(node.sessions, "admin (rdh init)", now())
         click.echo(f"created log {node.store.log_id}")
         click.echo(f"  key file   {settings.key_file} (mode 0600; keep a backup)")
         click.echo(f"  vkey       {node.store.vkey}")
@@ -88,12 +69,12 @@ def init_command(
 
 
 @click.command("status")
-@_node_dir
+@node_dir_option
 @click.option("--full", is_flag=True, help="Also rehash every entry and compare every tile.")
 def status_command(node_dir: Path, full: bool) -> None:
     """Check the database against the last signed checkpoint and show the log's head, its
     cosignatures, the mirrored logs, the peers and any equivocation evidence."""
-    node = open_node(_settings(node_dir), full_check=full)
+    node = open_node(settings_of(node_dir), full_check=full)
     try:
         note = node.store.checkpoint()
         checkpoint = Checkpoint.from_note(note)
@@ -116,7 +97,7 @@ def _federation_status(node: LocalNode, note: bytes) -> None:
     from node.evidence_store import list_evidence
     from node.peers import list_peers
 
-    witness = NodeWitness(node, _now)
+    witness = NodeWitness(node, now)
     cosigners = [s.name for s in Note.from_bytes(note).signatures[1:]]
     click.echo(f"witness    {witness.vkey}")
     click.echo(f"cosigned   {len(cosigners)}: {', '.join(cosigners) if cosigners else '-'}")
@@ -135,7 +116,7 @@ def _federation_status(node: LocalNode, note: bytes) -> None:
 
 
 @click.command("export")
-@_node_dir
+@node_dir_option
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @click.option(
@@ -155,10 +136,10 @@ def export_command(
 ) -> None:
     """Export the stored logs as an audit bundle OUT (a directory, or a file ending in .zip),
     with their cosigned checkpoints, a witness policy and any equivocation evidence."""
-    node = open_node(_settings(node_dir))
+    node = open_node(settings_of(node_dir))
     bar = None
     try:
-        policy = node_policy(node.sessions, NodeWitness(node, _now).cosigner, quorum=quorum)
+        policy = node_policy(node.sessions, NodeWitness(node, now).cosigner, quorum=quorum)
 
         def on_start(total: int) -> None:
             nonlocal bar
@@ -176,7 +157,7 @@ def export_command(
                 sink,
                 log_ids=list(log_ids) or None,
                 policy=policy,
-                exported_at=format_time(_now()),
+                exported_at=format_time(now()),
                 progress=progress,
                 on_start=on_start,
             )

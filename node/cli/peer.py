@@ -8,36 +8,17 @@ pulls from it and pushes checkpoints to it. `rdh sync` pulls from every peer at 
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from node.cli.options import node_dir_option, now, settings_of
 from node.local_node import open_node
 from node.peers import DEFAULT_DEADLINE, HttpTransport, add_peer, list_peers
 from node.projection import Projection
-from node.settings import Settings, load_settings
 from node.sync import DEFAULT_BATCH, Syncer
 
 __all__ = ["peer_group", "sync_command"]
-
-_node_dir = click.option(
-    "--node-dir",
-    "-d",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The node's directory (rdh.toml, node.key, rdh.db).",
-)
-
-
-def _settings(node_dir: Path) -> Settings:
-    return load_settings(node_dir, os.environ)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @click.group("peer")
@@ -46,7 +27,7 @@ def peer_group() -> None:
 
 
 @peer_group.command("add")
-@_node_dir
+@node_dir_option
 @click.argument("url")
 @click.option(
     "--witness/--no-witness",
@@ -56,11 +37,11 @@ def peer_group() -> None:
 )
 def peer_add(node_dir: Path, url: str, witness: bool) -> None:
     """Add the peer node at URL (after checking the logs it serves)."""
-    node = open_node(_settings(node_dir))
+    node = open_node(settings_of(node_dir))
     transport = HttpTransport()
     try:
         peer, logs = add_peer(
-            node.sessions, transport, url, _now(), own_log=node.store.log_id, witness=witness
+            node.sessions, transport, url, now(), own_log=node.store.log_id, witness=witness
         )
     finally:
         transport.close()
@@ -72,10 +53,10 @@ def peer_add(node_dir: Path, url: str, witness: bool) -> None:
 
 
 @peer_group.command("list")
-@_node_dir
+@node_dir_option
 def peer_list(node_dir: Path) -> None:
     """List the peers: URL, log, witness, last sync and any failure."""
-    node = open_node(_settings(node_dir))
+    node = open_node(settings_of(node_dir))
     try:
         peers = list_peers(node.sessions)
     finally:
@@ -90,7 +71,7 @@ def peer_list(node_dir: Path) -> None:
 
 
 @click.command("sync")
-@_node_dir
+@node_dir_option
 @click.option(
     "--timeout",
     type=click.FloatRange(0.1, 600),
@@ -107,12 +88,12 @@ def peer_list(node_dir: Path) -> None:
 )
 def sync_command(node_dir: Path, timeout: float, batch_entries: int) -> None:
     """Pull every log and all evidence from every peer now (backed-off ones too)."""
-    node = open_node(_settings(node_dir))
+    node = open_node(settings_of(node_dir))
     transport = HttpTransport(deadline=timeout)
     try:
         report = Syncer(
             node,
-            clock=_now,
+            clock=now,
             transport=transport,
             projection=Projection(),
             batch_entries=batch_entries,

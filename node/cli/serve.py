@@ -9,32 +9,19 @@ come from the settings (`[server]`), overridable with options.
 from __future__ import annotations
 
 import logging
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from node.api.app import create_app
+from node.cli.options import node_dir_option, settings_of
 from node.local_node import open_node
 from node.serve import AppFactory, serve
-from node.settings import MAX_THREADS, Settings, load_settings
+from node.settings import MAX_THREADS
 from node.tokens import create_token, list_tokens, revoke_token
 
 __all__ = ["make_serve_command", "serve_command", "token_group"]
-
-_node_dir = click.option(
-    "--node-dir",
-    "-d",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The node's directory (rdh.toml, node.key, rdh.db).",
-)
-
-
-def _settings(node_dir: Path) -> Settings:
-    return load_settings(node_dir, os.environ)
 
 
 def make_serve_command(app_factory: AppFactory = create_app) -> click.Command:
@@ -42,7 +29,7 @@ def make_serve_command(app_factory: AppFactory = create_app) -> click.Command:
     which adds the web UI: `web.cli`)."""
 
     @click.command("serve")
-    @_node_dir
+    @node_dir_option
     @click.option("--host", help="Listen on this address (default: server.host, 127.0.0.1).")
     @click.option(
         "--port",
@@ -56,7 +43,7 @@ def make_serve_command(app_factory: AppFactory = create_app) -> click.Command:
         node_dir: Path, host: str | None, port: int | None, threads: int | None
     ) -> None:
         """Serve the node: tlog-tiles, the JSON API and the web UI, plus its scheduled jobs."""
-        settings = _settings(node_dir)
+        settings = settings_of(node_dir)
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
@@ -93,11 +80,11 @@ def token_group() -> None:
 
 
 @token_group.command("create")
-@_node_dir
+@node_dir_option
 @click.option("--label", default="admin", show_default=True, help="What the token is for.")
 def token_create(node_dir: Path, label: str) -> None:
     """Make a new admin token and print it (store it now; it is shown once)."""
-    node = open_node(_settings(node_dir))
+    node = open_node(settings_of(node_dir))
     try:
         token = create_token(node.sessions, label, datetime.now(UTC))
     finally:
@@ -107,10 +94,10 @@ def token_create(node_dir: Path, label: str) -> None:
 
 
 @token_group.command("list")
-@_node_dir
+@node_dir_option
 def token_list(node_dir: Path) -> None:
     """List the admin tokens: id, creation time, label (never the tokens)."""
-    node = open_node(_settings(node_dir))
+    node = open_node(settings_of(node_dir))
     try:
         tokens = list_tokens(node.sessions)
     finally:
@@ -122,11 +109,11 @@ def token_list(node_dir: Path) -> None:
 
 
 @token_group.command("revoke")
-@_node_dir
+@node_dir_option
 @click.argument("token_id", type=int)
 def token_revoke(node_dir: Path, token_id: int) -> None:
     """Revoke admin token TOKEN_ID (see `rdh token list`); it stops working at once."""
-    node = open_node(_settings(node_dir))
+    node = open_node(settings_of(node_dir))
     try:
         info = revoke_token(node.sessions, token_id)
     finally:
