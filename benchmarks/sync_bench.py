@@ -44,6 +44,7 @@ from node.local_node import init_node  # noqa: E402
 from node.own_log import EntryDraft, Genesis  # noqa: E402
 from node.peers import HttpTransport, add_peer  # noqa: E402
 from node.projection import Projection  # noqa: E402
+from node.serve_process import start_serve  # noqa: E402
 from node.settings import load_settings  # noqa: E402
 from node.store_check import verify_store  # noqa: E402
 from node.sync import Syncer  # noqa: E402
@@ -67,31 +68,9 @@ def _task(n: int) -> dict[str, object]:
     }
 
 
-def _serve(node_dir: Path) -> tuple[subprocess.Popen[str], str]:
+def _serve(node_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RDH_")}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from node.cli import main; main()",
-            "serve",
-            "-d",
-            str(node_dir),
-            "--port",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    if " at " not in line:
-        process.kill()
-        raise SystemExit(f"rdh serve did not start: {line!r}")
-    return process, line.split(" at ")[1].split()[0].rstrip("/")
+    return start_serve(node_dir, env=env)
 
 
 def replication(entries: int, work: Path, workers: int = 1) -> dict[str, float]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Mapping
@@ -18,6 +16,7 @@ from node.errors import NodeError, UsageError
 from node.local_node import init_node, open_node
 from node.own_log import Genesis
 from node.peers import HttpTransport, add_peer
+from node.serve_process import start_serve
 from node.settings import load_settings
 from node.tokens import create_token
 
@@ -70,42 +69,12 @@ def start_node(community: Community, root: Path, *, port: int = 0) -> DemoNode:
     # the seeder submits every worker's statements from this one address
     env = {**_env(), "RDH_STATEMENT_RATE": "100000"}
     log_id, token = _init(community, node_dir, env)
-    process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-        [
-            sys.executable,
-            "-c",
-            "from node.cli import main; main()",
-            "serve",
-            "-d",
-            str(node_dir),
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=(node_dir / "serve.log").open("ab"),
-        env=env,
-    )
-    url = _read_url(process, node_dir)
+    try:
+        with (node_dir / "serve.log").open("ab") as log:
+            process, url = start_serve(node_dir, env=env, stderr=log)
+    except UsageError as e:
+        raise UsageError(f"{e}; see {node_dir / 'serve.log'}") from e
     return DemoNode(community, node_dir, url, token, log_id, process)
-
-
-def _read_url(process: subprocess.Popen[bytes], node_dir: Path) -> str:
-    """The URL the server printed (`serving log <id> at <url> ...`)."""
-    assert process.stdout is not None
-    deadline = time.monotonic() + _START_TIMEOUT
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([process.stdout], [], [], 0.5)
-        if ready:
-            line = process.stdout.readline().decode()
-            if " at " in line:
-                return line.split(" at ", 1)[1].split()[0].rstrip("/")
-            if not line:
-                break
-        if process.poll() is not None:
-            break
-    process.kill()
-    process.wait()
-    raise UsageError(f"the demo node in {node_dir} did not start; see {node_dir / 'serve.log'}")
 
 
 def stop_nodes(nodes: list[DemoNode], *, timeout: float = 15.0) -> None:

@@ -15,7 +15,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -31,6 +30,7 @@ from ledger.checkpoint import Checkpoint
 from ledger.merkle import verify_consistency
 from node.db.models import EntryRow
 from node.local_node import open_node
+from node.serve_process import RDH, start_serve
 from node.settings import load_settings
 from node.tokens import create_token
 from tests.node.stories import task_body
@@ -53,33 +53,6 @@ def _env(db_url: str) -> dict[str, str]:
     env = dict(os.environ, RDH_DATABASE_URL=db_url)
     env.pop("RDH_PORT", None)
     return env
-
-
-def _start(node_dir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from node.cli import main; main()",
-            "serve",
-            "-d",
-            str(node_dir),
-            "--port",
-            "0",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    assert server.stdout is not None
-    line = server.stdout.readline()
-    if " at " not in line:
-        server.kill()
-        server.wait()
-        server.stdout.close()
-        pytest.fail(f"rdh serve did not start: {line!r}")
-    return server, line.split(" at ")[1].split()[0].rstrip("/")
 
 
 def _client(url: str, token: str, acks: Acks, stop: threading.Event, seed: int) -> None:
@@ -109,7 +82,7 @@ def _client(url: str, token: str, acks: Acks, stop: threading.Event, seed: int) 
 
 
 def _round(node_dir: Path, env: dict[str, str], token: str, acks: Acks, rng: random.Random) -> None:
-    server, url = _start(node_dir, env)
+    server, url = start_serve(node_dir, env=env)
     stop = threading.Event()
     clients = [
         threading.Thread(target=_client, args=(url, token, acks, stop, rng.random()))
@@ -163,16 +136,7 @@ def test_sigkill_during_appends_loses_nothing_and_never_forks(
     env = _env(db_url)
     node_dir = tmp_path / "node"
     subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from node.cli import main; main()",
-            "init",
-            "-d",
-            str(node_dir),
-            "--name",
-            "Crash",
-        ],
+        [*RDH, "init", "-d", str(node_dir), "--name", "Crash"],
         check=True,
         env=env,
         capture_output=True,
