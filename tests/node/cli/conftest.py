@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,33 +97,34 @@ class Lead:
         return len(self.get("/entries", limit=500))
 
 
-@pytest.fixture
-def served_node(tmp_path: Path) -> Iterator[LocalNode]:
+@contextmanager
+def served(tmp_path: Path, name: str, *, kind: str = "micro-enterprise") -> Iterator[Lead]:
+    """A node made by `init_node` on an SQLite file in `tmp_path`, served over HTTP on
+    127.0.0.1 (werkzeug in a thread), with an admin token."""
     settings = Settings(
-        node_dir=tmp_path / "node",
-        database_url=f"sqlite:///{tmp_path / 'rdh.db'}",
-        key_file=tmp_path / "node" / "node.key",
+        node_dir=tmp_path / name,
+        database_url=f"sqlite:///{tmp_path / f'{name}.db'}",
+        key_file=tmp_path / name / "node.key",
     )
-    node, _ = init_node(
-        settings, Genesis(name="Lakeside Lamps", kind="micro-enterprise"), now(), key=key("lead")
-    )
-    yield node
-    node.close()
-
-
-@pytest.fixture
-def lead(served_node: LocalNode) -> Iterator[Lead]:
-    app = create_app(served_node, service=NodeService(served_node, clock=now))
+    node, _ = init_node(settings, Genesis(name=name, kind=kind), now(), key=key(name))
+    app = create_app(node, service=NodeService(node, clock=now))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        token = create_token(served_node.sessions, "lead cli test", now())
-        yield Lead(f"http://127.0.0.1:{server.server_port}", token, served_node)
+        token = create_token(node.sessions, f"{name} cli test", now())
+        yield Lead(f"http://127.0.0.1:{server.server_port}", token, node)
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        node.close()
+
+
+@pytest.fixture
+def lead(tmp_path: Path) -> Iterator[Lead]:
+    with served(tmp_path, "Lakeside Lamps") as node:
+        yield node
 
 
 def lines(text: str) -> Sequence[str]:

@@ -4,23 +4,14 @@ share from proposal to payout, and a receipt that `rdh verify` accepts offline."
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from werkzeug.serving import make_server
 
-from node.api.app import create_app
 from node.cli import rdh
-from node.local_node import init_node
-from node.service import NodeService
-from node.settings import Settings
-from node.store import Genesis
-from node.tokens import create_token
-from tests.builders import key
-from tests.node.cli.conftest import Lead, lines, now
+from tests.node.cli.conftest import Lead, lines, now, served
 from tests.node.stories import PARTNER
 
 PARTNER_ID = PARTNER.party_id
@@ -142,24 +133,8 @@ def test_entries_lists_the_log_by_seq(lead: Lead) -> None:
 @pytest.fixture
 def partner(tmp_path: Path) -> Iterator[Lead]:
     """A second community's node, served like the lead's."""
-    settings = Settings(
-        node_dir=tmp_path / "partner",
-        database_url=f"sqlite:///{tmp_path / 'partner.db'}",
-        key_file=tmp_path / "partner" / "node.key",
-    )
-    node, _ = init_node(settings, Genesis(name="Harbour", kind="partner"), now(), key=key("p"))
-    app = create_app(node, service=NodeService(node, clock=now))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        token = create_token(node.sessions, "partner", now())
-        yield Lead(f"http://127.0.0.1:{server.server_port}", token, node)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        node.close()
+    with served(tmp_path, "Harbour", kind="partner") as node:
+        yield node
 
 
 def test_a_partner_community_consents_from_its_own_node(lead: Lead, partner: Lead) -> None:
