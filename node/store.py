@@ -48,6 +48,7 @@ from ledger.merkle import EMPTY_ROOT, verify_consistency
 from ledger.statement import format_time
 from ledger.tiles import TileBuilder
 from ledger.types import Hash
+from node.db.bulk import insert_entries
 from node.db.engine import WRITE_LOCK
 from node.db.models import CheckpointRow, EntryRow, LogRow, NonceRow
 from node.errors import NotFoundError, RuleRejected, StoreMismatch, UsageError
@@ -374,18 +375,9 @@ class LogStore:
         """Insert the entry rows; return their leaf hashes."""
         leaves = [Hash(bytes.fromhex(entry.id)) for entry in entries]  # ids are cached
         log_id = self.log_id
-        rows = [
-            (log_id, entry.seq, entry.id, entry.type, entry.time, entry.to_bytes())
-            for entry in entries
-        ]
-        # the hot path of every append: the driver's own executemany, with no per-row
-        # parameter processing (the columns are plain text, integers and bytes)
-        connection = session.connection()
-        mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-        connection.exec_driver_sql(
-            f"INSERT INTO entries (log_id, seq, id, type, time, data) VALUES "  # noqa: S608
-            f"({', '.join([mark] * 6)})",
-            rows,
+        insert_entries(
+            session,
+            [(log_id, e.seq, e.id, e.type, e.time, e.to_bytes()) for e in entries],
         )
         return leaves
 

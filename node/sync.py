@@ -39,9 +39,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import cast
 
-from sqlalchemy import Table, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -57,6 +56,7 @@ from ledger.tiles import (
     tiles_for_size,
 )
 from ledger.types import Hash, LogId
+from node.db.bulk import EntryValues, insert_entries
 from node.db.engine import WRITE_LOCK
 from node.db.models import CheckpointRow, EntryRow, LogRow, SyncTargetRow
 from node.errors import NodeError, NotFoundError
@@ -394,7 +394,7 @@ class Syncer:
                 index = first
                 while index <= last:
                     stop = min(last + 1, index + self.batch_bundles)
-                    rows: list[dict[str, object]] = []
+                    rows: list[EntryValues] = []
                     done: list[tuple[TileRef, bytes]] = []
                     tasks = []
                     for b in range(index, stop):
@@ -444,7 +444,7 @@ class Syncer:
         yield from [self._pool.submit(check_bundle, task) for task in tasks]
 
     @staticmethod
-    def _check_result(checked: Future[Checked], outcome: LogOutcome) -> list[dict[str, object]]:
+    def _check_result(checked: Future[Checked], outcome: LogOutcome) -> list[EntryValues]:
         try:
             result = checked.result()
         except BundleFault as e:
@@ -474,7 +474,7 @@ class Syncer:
         plog: PeerLog,
         size: int,
         start: int,
-        rows: list[dict[str, object]],
+        rows: list[EntryValues],
         tiles: list[tuple[TileRef, bytes]],
         note: bytes,
     ) -> None:
@@ -494,8 +494,7 @@ class Syncer:
                 session.flush()
             if _top(session, plog.id) != start:
                 raise _Moved(f"log {plog.id} has other entries stored meanwhile")
-            if rows:  # a Core executemany: the ORM's bulk insert costs more than SQLite
-                session.connection().execute(cast(Table, EntryRow.__table__).insert(), rows)
+            insert_entries(session, rows)
             LogReader(session, plog.id).write_tiles(tiles)
             self._set_target(session, plog.id, note)
 

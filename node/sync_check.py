@@ -16,6 +16,7 @@ from ledger.entry import Entry, verify_statements
 from ledger.errors import LedgerError
 from ledger.merkle import HASH_SIZE, leaf_hash
 from ledger.tiles import TILE_WIDTH, decode_entry_bundle
+from node.db.bulk import EntryValues
 
 __all__ = ["BadEntry", "BundleFault", "BundleTask", "Checked", "check_bundle"]
 
@@ -37,7 +38,7 @@ class BundleTask(NamedTuple):
 
 
 class Checked(NamedTuple):
-    rows: list[dict[str, object]]
+    rows: list[EntryValues]
     flagged: list[str]
 
 
@@ -47,7 +48,7 @@ def check_bundle(task: BundleTask) -> Checked:
         entries = decode_entry_bundle(data, len(hashes) // HASH_SIZE)
     except LedgerError as e:
         raise BundleFault(f"entry bundle {index} of log {log_id}: {e}") from None
-    rows: list[dict[str, object]] = []
+    rows: list[EntryValues] = []
     flagged: list[str] = []
     for i, raw in enumerate(entries):
         seq = index * TILE_WIDTH + i
@@ -66,14 +67,5 @@ def check_bundle(task: BundleTask) -> Checked:
             verify_statements(entry)
         except LedgerError as e:
             flagged.append(f"entry {seq}: {e}")
-        rows.append(
-            {
-                "log_id": log_id,
-                "seq": seq,
-                "id": leaf.hex(),
-                "type": entry.type,
-                "time": entry.time,
-                "data": raw,
-            }
-        )
+        rows.append((log_id, seq, leaf.hex(), entry.type, entry.time, raw))
     return Checked(rows, flagged)
