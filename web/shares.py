@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, request
+from flask import abort, flash, redirect, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -24,7 +24,10 @@ from contracts.errors import ContractError
 from contracts.money import Money, currency
 from contracts.state import Agreement, State
 from contracts.value_added import ValueAddedStatement, value_added
+from ledger.errors import LedgerError
 from ledger.types import JSON
+from node.errors import NodeError
+from node.service import Relayed
 from web.blueprint import community_names, page, service, web_blueprint
 from web.charts import Series, bar_chart, split_chart
 from web.lead import FormError, admin_only, amount, field, record_form
@@ -169,6 +172,7 @@ def agreement(agreement_id: str) -> str:
         signed=signed,
         example=example,
         proposer_is_me=found.log == svc.log_id,
+        my_log=svc.log_id,
         bands=_bands(found, currency(found.currency).digits),
         party_logs=[p for p in found.parties if p in names],
     )
@@ -263,3 +267,36 @@ def payout() -> Response:
         return "payment.record", {"settlement": settlement_id, "party": party, "amount": due}
 
     return record_form(build, "Payout recorded")
+
+
+@web_blueprint.route("/lead/share/consent", methods=["POST"])
+@admin_only
+def consent() -> Response:
+    """The lead consents, as this community's log, to another log's proposal: the node signs
+    a `share.activate` statement and hands it to the proposer's node (relay)."""
+    target = request.form.get("next", "")
+    if not target.startswith("/ui/") or target.startswith("//"):
+        target = url_for("web.shares")
+    svc = service()
+    try:
+        proposal_id = field("proposal", limit=64)
+        with svc.state() as state:
+            found = state.proposals.get(proposal_id)
+            if found is None or found.status != "proposed":
+                raise FormError("no open proposal by that id")
+            if svc.log_id not in found.parties or found.log == svc.log_id:
+                raise FormError("this community is not a party of another community's proposal")
+            proposer = found.log
+        signed = svc.sign_as_party("share.activate", proposer, {"proposal": proposal_id})
+        outcome = svc.submit(signed)
+    except FormError as e:
+        flash(f"Not signed: {e}.", "error")
+    except (NodeError, LedgerError) as e:
+        flash(f"Not signed: {e}", "error")
+    else:
+        waiting = outcome.answer.get("waiting") if isinstance(outcome, Relayed) else None
+        if waiting:
+            flash(f"Signed; the agreement still waits for {len(waiting)} part(ies).", "ok")
+        else:
+            flash("Signed and handed to the proposer's node.", "ok")
+    return redirect(target, code=303)
