@@ -4,14 +4,16 @@
 the contract state (`node.projection.Projection`) behind a few operations:
 
 - `record(drafts)`: the operator's own entries (admin). An entry's `refs` default to the
-  entry ids its body names (`refs_for`).
+  entry ids its body names (`refs_for`); an entry of a collected type recorded without
+  statements takes the kept statements that sign exactly its body.
 - `submit(signed)`: a statement a worker (or another party) signed. Statements for the
   types a party starts alone (`WORKER_TYPES`: enrol, leave, apply, sign, submit, confirm)
   are recorded at once as the entry they sign (uniform consent, ADR 0003: the entry's type
   and body are the statement's). Statements for entries that need several parties
   (`share.activate`, `share.terminate`) or the node's decision (`contract.cancel`) are kept
   (`statement_offers`) until the entry is recorded: a `share.*` entry is recorded as soon as
-  every party has signed, the node signing for itself when its log is a party.
+  every party has signed, the node signing for itself when its log is a party; a
+  `contract.cancel` when the lead records it (`record`).
 - `settlement(agreement, period)`: the exact `share.settle` body the rules will accept.
 
 A statement is refused unless its signature verifies, its nonce is new and its time is
@@ -141,8 +143,35 @@ class NodeService:
     # -- the operator's entries ----------------------------------------------------------
 
     def record(self, drafts: Sequence[EntryDraft]) -> AppendResult:
-        """Append the operator's entries as one batch (all or nothing)."""
-        return self.writer.append([_with_refs(d) for d in drafts])
+        """Append the operator's entries as one batch (all or nothing). An entry of a type
+        whose statements are collected (`COLLECTED_TYPES`) and that carries none gets the
+        collected statements that sign exactly its body; once recorded, the statements kept
+        for it are dropped."""
+        ready = [self._with_collected(_with_refs(d)) for d in drafts]
+        result = self.writer.append(ready)
+        done = [(d.type, _target(d.type, d.body)) for d in ready if d.type in COLLECTED_TYPES]
+        if done:
+            with self.node.sessions.begin() as session:
+                for entry_type, target in done:
+                    session.execute(
+                        delete(StatementOfferRow).where(
+                            StatementOfferRow.type == entry_type, StatementOfferRow.target == target
+                        )
+                    )
+        return result
+
+    def _with_collected(self, draft: EntryDraft) -> EntryDraft:
+        if draft.type not in COLLECTED_TYPES or draft.signed:
+            return draft
+        target = _target(draft.type, draft.body)
+        if target is None:
+            return draft  # the rules will say what is wrong with the body
+        signed = [s for s in self.collected(draft.type, target) if s.statement.body == draft.body]
+        if not signed:
+            return draft
+        return EntryDraft(
+            draft.type, draft.body, draft.refs, tuple(signed), draft.time, draft.parsed
+        )
 
     # -- statements ----------------------------------------------------------------------
 
@@ -152,11 +181,13 @@ class NodeService:
         statement = signed.statement
         if statement.log != self.log_id:
             return self._relay(signed)
-        self._check_statement(signed)
+        self._check_time(signed)
         if statement.type in WORKER_TYPES:
+            # the write path checks the signature and the nonce, as for every entry
             draft = EntryDraft(statement.type, _plain(statement.body), signed=(signed,))
             return self.record([draft])
         if statement.type in COLLECTED_TYPES:
+            self._check_kept(signed)  # it is stored before any entry records it
             return self._collect(signed)
         raise RuleRejected(
             "statement.type",
@@ -196,18 +227,8 @@ class NodeService:
         status = 201 if isinstance(answer, dict) and "entries" in answer else 202
         return Relayed(url, status, answer if isinstance(answer, dict) else {})
 
-    def _check_statement(self, signed: SignedStatement) -> None:
+    def _check_time(self, signed: SignedStatement) -> None:
         statement = signed.statement
-        if statement.log != self.log_id:
-            raise RuleRejected(
-                "statement.log",
-                f"the statement is addressed to log {statement.log}, not to this node's log "
-                f"{self.log_id}; send it to that log's node",
-            )
-        try:
-            signed.verify()
-        except LedgerError as e:
-            raise RuleRejected("statement.signature", f"the statement's signature: {e}") from e
         now = self.clock()
         skew = abs((parse_time(statement.time) - now).total_seconds())
         limit = self.node.settings.max_clock_skew
@@ -217,20 +238,27 @@ class NodeService:
                 f"the statement's time {statement.time} is {int(skew)} s from this node's clock "
                 f"({format_time(now)}); at most {limit} s is accepted: check the signer's clock",
             )
+
+    def _check_kept(self, signed: SignedStatement) -> None:
+        """Signature and nonce of a statement kept before its entry is recorded."""
+        try:
+            signed.verify()
+        except LedgerError as e:
+            raise RuleRejected("statement.signature", f"the statement's signature: {e}") from e
         with self.node.sessions.begin() as session:
             seq = session.execute(
                 select(NonceRow.seq).where(
-                    NonceRow.log_id == self.log_id, NonceRow.nonce == statement.nonce
+                    NonceRow.log_id == self.log_id, NonceRow.nonce == signed.statement.nonce
                 )
             ).scalar()
         if seq is not None:
-            raise nonce_reused(statement.nonce, seq)
+            raise nonce_reused(signed.statement.nonce, seq)
 
     def _collect(self, signed: SignedStatement) -> AppendResult | Collected:
         statement = signed.statement
-        field = COLLECTED_TYPES[statement.type]
-        target = statement.body.get(field) if isinstance(statement.body, dict) else None
-        if not isinstance(target, str):
+        target = _target(statement.type, statement.body)
+        if target is None:
+            field = COLLECTED_TYPES[statement.type]
             raise RuleRejected(f"schema.{statement.type}", f"the statement's body names no {field}")
         signer = party_id(statement.signer.raw)
         data = canonicalize(signed.to_dict())
@@ -283,14 +311,7 @@ class NodeService:
             chosen.append(self._own_statement(entry_type, body))
         by_party: dict[str, SignedStatement] = {party_id(s.statement.signer.raw): s for s in chosen}
         ordered = tuple(by_party[p] for p in parties if p in by_party)
-        result = self.record([EntryDraft(entry_type, _plain(body), signed=ordered)])
-        with self.node.sessions.begin() as session:
-            session.execute(
-                delete(StatementOfferRow).where(
-                    StatementOfferRow.type == entry_type, StatementOfferRow.target == target
-                )
-            )
-        return result
+        return self.record([EntryDraft(entry_type, _plain(body), signed=ordered)])
 
     def _own_statement(self, entry_type: str, body: Any) -> SignedStatement:
         key = self.node.store.key
@@ -380,6 +401,12 @@ class NodeService:
                 "basis_amount": Money.from_minor(basis, code).to_dict(),  # type: ignore[dict-item]
                 "payouts": payouts,
             }
+
+
+def _target(entry_type: str, body: object) -> str | None:
+    """The entry a collected-type body is about (its proposal, agreement or contract)."""
+    value = body.get(COLLECTED_TYPES[entry_type]) if isinstance(body, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _nonce() -> str:

@@ -17,7 +17,6 @@ from node.service import Collected, NodeService, refs_for
 from node.settings import Settings
 from tests.node.conftest import NOW, Clock
 from tests.node.stories import (
-    EUR_250,
     PARTNER,
     WORKER,
     enroll_body,
@@ -126,7 +125,8 @@ def test_a_batch_that_breaks_a_rule_late_is_refused_whole(service: NodeService) 
     with pytest.raises(RuleRejected, match=r"refs.unknown"):
         service.record([good, bad])
     assert _count(service) == before
-    with service.state() as state:  # the projection was rebuilt without the refused batch
+    assert service.projection.rebuilds == 1  # the torn state was dropped
+    with service.state() as state:  # and rebuilt without the refused batch
         assert not state.tasks
     task = _one(service.record([good]))
     with service.state() as state:
@@ -196,7 +196,6 @@ def test_a_revenue_share_collects_every_partys_statement(
     service.record([EntryDraft("payment.record", payout)])
     with service.state() as state:
         assert state.agreements[agreement].settled == {NOW.strftime("%Y-%m"): settled}
-    _ = EUR_250
 
 
 def test_a_share_waits_for_a_party_that_has_not_signed(service: NodeService, clock: Clock) -> None:
@@ -247,7 +246,6 @@ def test_concurrent_appends_are_grouped_and_none_is_lost(service: NodeService) -
     assert not errors
     assert len(set(ids)) == 40
     assert _count(service) == before + 40
-    assert service.writer.commits <= 40
     with service.state() as state:
         assert set(ids) <= set(state.tasks)
 
@@ -313,3 +311,27 @@ def test_a_partner_log_consents_through_its_own_node(
             partner.sign_as_party("task.apply", service.log_id, {"task": proposal})
     finally:
         partner_node.close()
+
+
+def test_a_cancel_after_submission_takes_the_workers_kept_statement(
+    service: NodeService, clock: Clock
+) -> None:
+    log, worker = service.log_id, WORKER.party_id
+    task = _one(service.record([EntryDraft("task.publish", task_body(clock.now))]))
+    offer = _one(
+        service.record([EntryDraft("contract.offer", offer_body(task, worker, clock.now))])
+    )
+    _tick(clock)
+    service.submit(signed(WORKER, log, "contract.sign", {"offer": offer}, clock.now, "cs"))
+    work = {"contract": offer, "milestone": None, "uri": "https://files.example/x"}
+    service.submit(signed(WORKER, log, "work.submit", work, clock.now, "ws"))
+    cancel = {"contract": offer, "reason": "The client withdrew."}
+    with pytest.raises(RuleRejected, match=r"contract\.cancel\.submitted"):  # work was submitted
+        service.record([EntryDraft("contract.cancel", cancel)])
+    kept = service.submit(signed(WORKER, log, "contract.cancel", cancel, clock.now, "cc"))
+    assert kept == Collected("contract.cancel", offer, (worker,), ())
+    recorded = service.record([EntryDraft("contract.cancel", cancel)])
+    assert [s.statement.signer for s in recorded.entries[0].signed] == [WORKER.public]
+    assert service.collected("contract.cancel", offer) == []
+    with service.state() as state:
+        assert state.contracts[offer].status == "cancelled"
