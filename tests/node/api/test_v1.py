@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from ledger.canonical import canonicalize
 from ledger.checkpoint import log_verifier
 from ledger.receipt import verify_receipt
 from ledger.statement import SignedStatement
@@ -234,8 +233,6 @@ def test_statements_with_a_bad_signature_are_refused(api: Api) -> None:
     assert response.status_code == 422
     assert response.get_json()["errors"]["rule"] == "statement.signature"
     assert api.get("/members")["total"] == 0
-    assert SignedStatement.from_dict(good) is not None
-    assert canonicalize(good) is not None
 
 
 def test_the_openapi_document_lists_the_resources(api: Api) -> None:
