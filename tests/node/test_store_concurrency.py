@@ -8,7 +8,9 @@ exactly once, and every checkpoint extends the one before.
 from __future__ import annotations
 
 import multiprocessing
+from collections.abc import Callable
 from multiprocessing.synchronize import Barrier
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
@@ -48,15 +50,14 @@ def _appender(url: str, worker: int, barrier: Barrier, results: multiprocessing.
         engine.dispose()
 
 
-@pytest.mark.slow
-def test_eight_processes_append_without_gaps_or_duplicates(
-    store: LogStore, engine: Engine, db_url: str
-) -> None:
+def _run_appenders(target: Callable[..., None], first: object) -> list[tuple[int, list[Any], None]]:
+    """Run `target(first, n, barrier, results)` in PROCESSES spawned processes started
+    together; their outcomes `(n, appended, None)`, every process having succeeded."""
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(PROCESSES)
     results: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
     procs = [
-        ctx.Process(target=_appender, args=(db_url, n, barrier, results)) for n in range(PROCESSES)
+        ctx.Process(target=target, args=(first, n, barrier, results)) for n in range(PROCESSES)
     ]
     for proc in procs:
         proc.start()
@@ -65,6 +66,14 @@ def test_eight_processes_append_without_gaps_or_duplicates(
         proc.join(timeout=60)
         assert proc.exitcode == 0
     assert [error for _, _, error in outcomes if error] == []
+    return outcomes
+
+
+@pytest.mark.slow
+def test_eight_processes_append_without_gaps_or_duplicates(
+    store: LogStore, engine: Engine, db_url: str
+) -> None:
+    outcomes = _run_appenders(_appender, db_url)
 
     total = PROCESSES * BATCHES * PER_BATCH
     returned = sorted(seq for _, seqs, _ in outcomes for seq in seqs)
@@ -115,21 +124,7 @@ def test_eight_server_processes_check_rules_against_each_others_entries(
 ) -> None:
     """Each process's contract state catches up with the others' entries inside the locked
     transaction, so every rule check sees the whole log: no false refusal, no gap."""
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(PROCESSES)
-    results: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
-    args = (local_node.settings,)
-    procs = [
-        ctx.Process(target=_service_appender, args=(*args, n, barrier, results))
-        for n in range(PROCESSES)
-    ]
-    for proc in procs:
-        proc.start()
-    outcomes = [results.get(timeout=300) for _ in procs]
-    for proc in procs:
-        proc.join(timeout=60)
-        assert proc.exitcode == 0
-    assert [error for _, _, error in outcomes if error] == []
+    outcomes = _run_appenders(_service_appender, local_node.settings)
     ids = [i for _, got, _ in outcomes for i in got]
     assert len(set(ids)) == PROCESSES * BATCHES * PER_BATCH
     service = NodeService(local_node, clock=lambda: NOW)
