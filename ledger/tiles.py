@@ -15,7 +15,7 @@ callback into the `ledger.merkle.HashAt` that the proof builders take.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
@@ -29,6 +29,7 @@ __all__ = [
     "TILE_HEIGHT",
     "TILE_WIDTH",
     "ReadTile",
+    "SubtreeKey",
     "TileBuilder",
     "TileRef",
     "decode_entry_bundle",
@@ -52,6 +53,9 @@ MAX_BUNDLE_ENTRY_BYTES = 0xFFFF
 
 #: ``read_tile(ref)`` returns the bytes of one stored tile (exactly ``ref.width`` hashes).
 ReadTile = Callable[["TileRef"], bytes]
+#: A perfect subtree inside a tile: (tile level, tile index, first hash, height). Its hash is
+#: fixed once the tree has its leaves, whatever the tile's width (see `tile_hash_at`).
+SubtreeKey = tuple[int, int, int, int]
 
 _MAX_INDEX = 1 << 64
 _FULL_BYTES = TILE_WIDTH * HASH_SIZE
@@ -225,11 +229,20 @@ def _check_tile(ref: TileRef, data: bytes) -> bytes:
     return data
 
 
-def tile_hash_at(read_tile: ReadTile, size: int, *, cache: int = 16) -> HashAt:
+def tile_hash_at(
+    read_tile: ReadTile,
+    size: int,
+    *,
+    cache: int = 16,
+    roots: MutableMapping[SubtreeKey, Hash] | None = None,
+) -> HashAt:
     """Return a `HashAt` for the tree of `size` leaves served from its hash tiles.
 
     A subtree at level ``8*L + h`` is computed from ``2**h`` hashes of one level-L tile (the
     partial tile when it lies on the right edge). The last `cache` tiles read are kept.
+    `roots`, if given, remembers the subtrees computed (``h > 0``) and is asked first: a
+    caller that proves many trees of one log (its write path) keeps one across calls. It must
+    only hold hashes of this log's leaves that the caller trusts to stay (committed ones).
     `read_tile` should raise a `LedgerError` (e.g. `BundleError`) for a missing tile; a tile
     of the wrong length raises `FormatError`.
     """
@@ -242,6 +255,9 @@ def tile_hash_at(read_tile: ReadTile, size: int, *, cache: int = 16) -> HashAt:
             raise LedgerError(f"a tree of size {size} has no subtree at level {level} index {n}.")
         tile_level, height = divmod(level, TILE_HEIGHT)
         tile_index, first = divmod(n << height, TILE_WIDTH)
+        key = (tile_level, tile_index, first, height)
+        if height and roots is not None and (known := roots.get(key)) is not None:
+            return known
         available = (size >> (TILE_HEIGHT * tile_level)) - tile_index * TILE_WIDTH
         ref = TileRef(tile_level, tile_index, min(available, TILE_WIDTH))
         data = tiles.get(ref)
@@ -252,7 +268,10 @@ def tile_hash_at(read_tile: ReadTile, size: int, *, cache: int = 16) -> HashAt:
             tiles[ref] = data
         if height == 0:
             return Hash(data[first * HASH_SIZE : (first + 1) * HASH_SIZE])
-        return _perfect_root(data, first, 1 << height)
+        subtree = _perfect_root(data, first, 1 << height)
+        if roots is not None:
+            roots[key] = subtree
+        return subtree
 
     return hash_at
 
@@ -261,13 +280,18 @@ class TileBuilder:
     """Builds the hash tiles of a growing tree from its leaf hashes, in order.
 
     `append`/`extend` return the tiles that became full; `finish` returns the partial tiles
-    of the current size. Memory is one tile buffer per level.
+    of the current size. Memory is one tile buffer per level. `root` keeps, per level, the
+    perfect subtrees of the hashes it has seen (at most nine), so calling it after every few
+    appends costs hashes only for what was added since.
     """
 
-    __slots__ = ("_buffers", "_size")
+    __slots__ = ("_buffers", "_peaks", "_size")
 
     def __init__(self) -> None:
         self._buffers: list[bytearray] = [bytearray()]
+        #: per level: (height, hash) of the perfect subtrees covering the buffer's first
+        #: hashes, left to right (highest first); brought up to date by `root`
+        self._peaks: list[list[tuple[int, Hash]]] = [[]]
         self._size = 0
 
     @classmethod
@@ -280,6 +304,7 @@ class TileBuilder:
         while count := size >> (TILE_HEIGHT * level):
             if level:
                 builder._buffers.append(bytearray())
+                builder._peaks.append([])
             if width := count % TILE_WIDTH:
                 ref = TileRef(level, count // TILE_WIDTH, width)
                 builder._buffers[level] += _check_tile(ref, read_tile(ref))
@@ -296,6 +321,7 @@ class TileBuilder:
         """An independent builder in the same state."""
         other = TileBuilder()
         other._buffers = [bytearray(buffer) for buffer in self._buffers]
+        other._peaks = [list(peaks) for peaks in self._peaks]
         other._size = self._size
         return other
 
@@ -338,9 +364,11 @@ class TileBuilder:
             index = (self._size >> (TILE_HEIGHT * level)) // TILE_WIDTH - 1
             done.append((TileRef(level, index), data))
             buffers[level].clear()
+            self._peaks[level].clear()
             level += 1
             if level == len(buffers):
                 buffers.append(bytearray())
+                self._peaks.append([])
             buffers[level] += _perfect_root(data, 0, TILE_WIDTH)
 
     def finish(self, size: int | None = None) -> list[tuple[TileRef, bytes]]:
@@ -360,15 +388,23 @@ class TileBuilder:
     def root(self) -> Hash:
         """Return the root of the tree built so far."""
         subtrees: list[Hash] = []
-        for buffer in reversed(self._buffers):
-            count, first = len(buffer) // HASH_SIZE, 0
-            for bit in range(TILE_HEIGHT, -1, -1):
-                if count >> bit & 1:
-                    subtrees.append(_perfect_root(bytes(buffer), first, 1 << bit))
-                    first += 1 << bit
+        for level in range(len(self._buffers) - 1, -1, -1):
+            subtrees.extend(subtree for _, subtree in self._level_peaks(level))
         if not subtrees:
             return EMPTY_ROOT
         acc = subtrees.pop()
         while subtrees:
             acc = node_hash(subtrees.pop(), acc)
         return acc
+
+    def _level_peaks(self, level: int) -> list[tuple[int, Hash]]:
+        """The perfect subtrees of level `level`'s buffer, updated with its new hashes."""
+        buffer, peaks = self._buffers[level], self._peaks[level]
+        covered = sum(1 << height for height, _ in peaks) * HASH_SIZE
+        for start in range(covered, len(buffer), HASH_SIZE):
+            height, subtree = 0, Hash(bytes(buffer[start : start + HASH_SIZE]))
+            while peaks and peaks[-1][0] == height:
+                subtree = node_hash(peaks.pop()[1], subtree)
+                height += 1
+            peaks.append((height, subtree))
+        return peaks

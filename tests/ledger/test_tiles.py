@@ -325,6 +325,23 @@ def test_builder_in_chunks_and_roots_agree_with_tree(size: int, cuts: list[int])
     assert builder.root() == TREE.root(size)
 
 
+@settings(max_examples=60, deadline=None)
+@given(cuts=st.lists(st.integers(1, 700), min_size=1, max_size=8), resume=st.integers(0, 600))
+def test_root_after_every_append_is_the_tree_root(cuts: list[int], resume: int) -> None:
+    """`root` keeps per-level subtrees between calls (they must follow flushes, copies and
+    resumed builders)."""
+    builder = TileBuilder.from_tiles(resume, STORE.__getitem__)
+    size = resume
+    for cut in cuts:
+        before = builder.copy()
+        builder.extend(LEAVES[size : size + cut])
+        size += cut
+        assert builder.root() == TREE.root(size)
+        assert before.root() == TREE.root(size - cut)  # the copy kept its own state
+        before.extend(LEAVES[size - cut : size])
+        assert before.root() == builder.root()
+
+
 @pytest.mark.parametrize(
     ("first", "then"), [(0, 5), (255, 1), (256, 300), (600, 65000), (65536, 1)]
 )
@@ -398,6 +415,29 @@ def test_right_edge_subtrees_come_from_partial_tiles() -> None:
     assert reads == [TileRef(0, 1, 44), TileRef(1, 0, 1)]
     assert hash_at(3, 33) == TREE.hash_at(3, 33)
     assert len(reads) == 2  # cached
+
+
+@settings(max_examples=40, deadline=None)
+@given(sizes=st.lists(st.integers(1, 2100), min_size=2, max_size=6))
+def test_remembered_subtrees_serve_growing_trees(sizes: list[int]) -> None:
+    """One `roots` memo across trees of one log: the same proofs, and the subtrees already
+    computed are not computed (or read) again."""
+    roots: dict[tiles.SubtreeKey, Hash] = {}
+    old = 0
+    for size in sorted(sizes):
+        reads: list[TileRef] = []
+        hash_at = tiles.tile_hash_at(_read(reads, size), size, roots=roots)
+        proof = merkle.consistency_proof(old_size=old, new_size=size, hash_at=hash_at)
+        assert proof == TREE.consistency_proof(old, size)
+        assert merkle.tree_hash(size, hash_at) == TREE.root(size)
+        computed = dict(roots)
+        again = tiles.tile_hash_at(_read(reads, size), size, roots=roots)
+        assert merkle.consistency_proof(old_size=old, new_size=size, hash_at=again) == proof
+        assert roots == computed
+        old = size
+    for (level, index, first, height), subtree in roots.items():
+        n = (index * tiles.TILE_WIDTH + first) >> height
+        assert subtree == TREE.hash_at(level * tiles.TILE_HEIGHT + height, n)
 
 
 def test_tile_reads_are_cached_and_bounded() -> None:
