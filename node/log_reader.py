@@ -10,16 +10,16 @@ hashes are the same. The write path (`node.store`) uses it to resume and prove i
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Table, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ledger.merkle import HASH_SIZE, HashAt, consistency_proof, inclusion_proof, tree_hash
-from ledger.tiles import TILE_WIDTH, TileRef, encode_entry_bundle, tile_hash_at
+from ledger.tiles import TILE_WIDTH, SubtreeKey, TileRef, encode_entry_bundle, tile_hash_at
 from ledger.types import EntryId, Hash, LogId
 from node.db.models import CheckpointRow, EntryRow, LogRow, TileRow
 from node.errors import NotFoundError, StoreMismatch
@@ -53,13 +53,32 @@ _TILE_QUERY = (
 )
 
 
+#: The narrower tiles of the place of a tile just stored (executed once per stored tile).
+#: Core, not ORM: no per-row bookkeeping, and an ORM `delete(TileRow)` executed with a list
+#: of parameters is a bulk delete *by primary key*, which would drop the rows just stored.
+_TILES = cast(Table, TileRow.__table__)
+_DROP_NARROWER = delete(_TILES).where(
+    _TILES.c.log_id == bindparam("log_id"),
+    _TILES.c.level == bindparam("level"),
+    _TILES.c["index"] == bindparam("index"),
+    _TILES.c.width < bindparam("width"),
+)
+
+
 class LogReader:
     """Read access to one log's rows inside an open session."""
 
-    def __init__(self, session: Session, log_id: LogId, cache: TileCache | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        log_id: LogId,
+        cache: TileCache | None = None,
+        roots: MutableMapping[SubtreeKey, Hash] | None = None,
+    ) -> None:
         self.session = session
         self.log_id = log_id
         self._cache = cache
+        self._roots = roots  # see `ledger.tiles.tile_hash_at`
 
     def log(self) -> LogRow:
         """The log's row, or `NotFoundError`."""
@@ -158,7 +177,9 @@ class LogReader:
 
     def write_tiles(self, tiles: Iterable[tuple[TileRef, bytes]]) -> None:
         """Store tiles; a tile already stored (same level, index, width) is left as it is
-        (a partial tile of an upper level often stays the same over many tree sizes)."""
+        (a partial tile of an upper level often stays the same over many tree sizes), and
+        the narrower partial tiles of the same places are dropped (the wider one serves
+        them: see `read_tile`)."""
         rows = [
             {
                 "log_id": self.log_id,
@@ -173,12 +194,12 @@ class LogReader:
             return
         dialect = self.session.get_bind().dialect.name
         module = postgresql if dialect == "postgresql" else sqlite
-        table = cast(Table, TileRow.__table__)  # Core: no per-row ORM bookkeeping
-        self.session.execute(module.insert(table).on_conflict_do_nothing(), rows)
+        self.session.execute(module.insert(_TILES).on_conflict_do_nothing(), rows)
+        self.session.execute(_DROP_NARROWER, rows)
 
     def hash_at(self, size: int) -> HashAt:
         """The `ledger.merkle.HashAt` of the tree of `size` leaves, from the stored tiles."""
-        return tile_hash_at(self.read_tile, size)
+        return tile_hash_at(self.read_tile, size, roots=self._roots)
 
     def root(self, size: int) -> Hash:
         """The root of the tree of `size` leaves, from the stored tiles."""

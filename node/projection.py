@@ -26,18 +26,18 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contracts.fold import Fold, Violation
 from contracts.state import State
 from ledger.entry import Entry
-from node.db.models import EntryRow, LogRow
+from node.db.driver import Sql
 from node.errors import RuleRejected
 
 __all__ = ["Projection", "TornBatch"]
 
 _CHUNK = 2000
+_ENTRIES = "SELECT id, data FROM entries WHERE log_id = ? AND seq >= ? AND seq < ? ORDER BY seq"
 
 
 class TornBatch(Exception):  # noqa: N818 (what happened, not an error of the caller's)
@@ -63,18 +63,14 @@ class Projection:
     def catch_up(self, session: Session) -> int:
         """Apply every stored entry not applied yet; return how many. Hold `lock`."""
         applied = 0
-        sizes = session.execute(select(LogRow.id, LogRow.size)).all()
-        for log_id, size in sizes:
+        sql = Sql(session)
+        for log_id, size in sql.all("SELECT id, size FROM logs"):
             start = self._next.get(log_id, 0)
             while start < size:
                 stop = min(size, start + _CHUNK)
-                rows = session.execute(
-                    select(EntryRow.id, EntryRow.data)
-                    .where(EntryRow.log_id == log_id, EntryRow.seq >= start, EntryRow.seq < stop)
-                    .order_by(EntryRow.seq)
-                ).all()
+                rows = sql.all(_ENTRIES, (log_id, start, stop))
                 for eid, data in rows:
-                    self._fold.apply(Entry.from_verified_bytes(data), eid)
+                    self._fold.apply(Entry.from_verified_bytes(bytes(data)), eid)
                 applied += len(rows)
                 start = stop
                 self._next[log_id] = start

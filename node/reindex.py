@@ -4,7 +4,8 @@ The entry bytes and the signed checkpoint notes are the source of truth (DESIGN 
 Everything else is rebuilt here, for every stored log, in one write transaction:
 
 - the entries' index columns (`id`, `type`, `time`) from their bytes;
-- the hash tiles: every full tile, and the partial tiles of every signed checkpoint's size;
+- the hash tiles: every full tile, and the partial tiles of the last signed size (they serve
+  every earlier size);
 - the log head (`logs.size`, `logs.root`) from the last signed checkpoint;
 - the statement nonces of the node's own log (replay protection).
 
@@ -111,7 +112,6 @@ def _reindex_log(session: Session, log: LogRow, progress: Progress | None) -> Lo
     tiles: list[tuple[TileRef, bytes]] = []
     nonces: list[dict[str, object]] = []
     pending_checkpoints = [(size, root) for size, root, _ in checkpoints if size]
-    written: set[tuple[int, int, int]] = set()
     for seq, stored_id, stored_type, stored_time, data in _entries(session, log_id):
         if seq != builder.size:
             raise StoreMismatch(
@@ -147,9 +147,8 @@ def _reindex_log(session: Session, log: LogRow, progress: Progress | None) -> Lo
                     f"of size {size}: some entry bytes were changed; restore the latest "
                     "database backup (nothing was rebuilt)"
                 )
-            tiles.extend(builder.finish())
         if len(tiles) >= _BATCH:
-            report.tiles += _write_tiles(session, log_id, tiles, written)
+            report.tiles += _write_tiles(session, log_id, tiles)
         if len(nonces) >= _BATCH:
             session.execute(insert(NonceRow), nonces)
             report.nonces += len(nonces)
@@ -161,7 +160,8 @@ def _reindex_log(session: Session, log: LogRow, progress: Progress | None) -> Lo
             f"log {log_id} holds {builder.size} entries but its last signed checkpoint is for "
             f"{last_size}; restore the latest database backup (nothing was rebuilt)"
         )
-    report.tiles += _write_tiles(session, log_id, tiles, written)
+    tiles.extend(builder.finish())  # the partial tiles of the last size serve every earlier one
+    report.tiles += _write_tiles(session, log_id, tiles)
     if nonces:
         session.execute(insert(NonceRow), nonces)
         report.nonces += len(nonces)
@@ -189,28 +189,18 @@ def _entries(session: Session, log_id: str) -> Iterator[tuple[int, str, str, str
         after = rows[-1].seq
 
 
-def _write_tiles(
-    session: Session,
-    log_id: str,
-    tiles: list[tuple[TileRef, bytes]],
-    written: set[tuple[int, int, int]],
-) -> int:
-    """Insert the tiles not written yet (a partial tile may be the same at two checkpoint
-    sizes); return how many were inserted."""
-    unique = {
-        key: data
-        for ref, data in tiles
-        if (key := (ref.level, ref.index, ref.width)) not in written
-    }
-    written.update(unique)
+def _write_tiles(session: Session, log_id: str, tiles: list[tuple[TileRef, bytes]]) -> int:
+    """Insert the tiles (full ones as they complete, the last size's partial ones at the
+    end) and empty the list; return how many were inserted."""
+    rows = {(ref.level, ref.index, ref.width): data for ref, data in tiles}
     tiles.clear()
-    if not unique:
+    if not rows:
         return 0
     session.execute(
         insert(TileRow),
         [
             {"log_id": log_id, "level": level, "index": index, "width": width, "data": data}
-            for (level, index, width), data in unique.items()
+            for (level, index, width), data in rows.items()
         ],
     )
-    return len(unique)
+    return len(rows)

@@ -30,13 +30,14 @@ reading (entries, tiles, proofs) is `node.log_reader`. Contract rules are the ca
 from __future__ import annotations
 
 import threading
+from collections import ChainMap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,11 +47,11 @@ from ledger.errors import LedgerError
 from ledger.keys import SigningKey
 from ledger.merkle import EMPTY_ROOT, verify_consistency
 from ledger.statement import format_time
-from ledger.tiles import TileBuilder
+from ledger.tiles import SubtreeKey, TileBuilder
 from ledger.types import Hash
-from node.db.bulk import insert_entries
+from node.db.driver import Sql
 from node.db.engine import WRITE_LOCK
-from node.db.models import CheckpointRow, EntryRow, LogRow, NonceRow
+from node.db.models import EntryRow, LogRow
 from node.errors import NotFoundError, RuleRejected, StoreMismatch, UsageError
 from node.log_reader import LogReader
 from node.own_log import (
@@ -78,8 +79,31 @@ __all__ = [
     "OwnLog",
 ]
 
-#: The Core tables behind the ORM entities, for bulk inserts without per-row ORM bookkeeping.
-_NONCES = cast(Table, NonceRow.__table__)
+# The write transaction's statements (`node.db.driver.Sql`: `?` marks, both databases).
+#: The locked head: the log's size and root, its last checkpoint note, the id of its last entry.
+_HEAD = (
+    "SELECT l.size, l.root,"
+    " (SELECT c.note FROM checkpoints c WHERE c.log_id = l.id ORDER BY c.size DESC LIMIT 1),"
+    " (SELECT e.id FROM entries e WHERE e.log_id = l.id AND e.seq = l.size - 1)"
+    " FROM logs l WHERE l.id = ?"
+)
+#: PostgreSQL: the same, locking the log's row until commit (SQLite locks with BEGIN IMMEDIATE).
+_HEAD_FOR_UPDATE = _HEAD + " FOR UPDATE OF l"
+_INSERT_ENTRY = "INSERT INTO entries (log_id, seq, id, type, time, data) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_NONCE = "INSERT INTO statement_nonces (log_id, nonce, seq) VALUES (?, ?, ?)"
+#: A tile already stored (same level, index, width) is left as it is: a partial tile of an
+#: upper level often stays the same over many tree sizes.
+_INSERT_TILE = (
+    'INSERT INTO tiles (log_id, level, "index", width, data) VALUES (?, ?, ?, ?, ?)'
+    " ON CONFLICT DO NOTHING"
+)
+#: The narrower partial tiles a written tile replaces: a tile of width W serves every
+#: narrower width of its place (docs/adr/0004-node-storage-and-write-path.md).
+_DROP_NARROWER_TILES = (
+    'DELETE FROM tiles WHERE log_id = ? AND level = ? AND "index" = ? AND width < ?'
+)
+_INSERT_CHECKPOINT = "INSERT INTO checkpoints (log_id, size, root, note) VALUES (?, ?, ?, ?)"
+_MOVE_HEAD = "UPDATE logs SET size = ?, root = ? WHERE id = ?"
 
 #: The rule check of batch `n` of a group (`LogStore.append_group`); raises to refuse it.
 GroupCheck = Callable[[int, Sequence[Entry]], None]
@@ -110,12 +134,18 @@ class _Known:
 
 
 class _StagedTiles:
-    """The write transaction's view of the tile cache: reads go through it, but what the
-    transaction reads or writes enters the cache only once it has committed."""
+    """The write transaction's view of the tile cache and of the remembered subtree hashes:
+    reads go through it, but what the transaction reads, writes or computes is kept only once
+    it has committed."""
 
-    def __init__(self, cache: TileCache) -> None:
+    #: most subtree hashes remembered (a few hundred bytes each); then they are forgotten
+    MAX_ROOTS = 8192
+
+    def __init__(self, cache: TileCache, roots: dict[SubtreeKey, Hash]) -> None:
         self._cache = cache
         self._staged: dict[TileKey, bytes] = {}
+        self._roots = roots
+        self.roots: ChainMap[SubtreeKey, Hash] = ChainMap({}, roots)
 
     def get(self, key: TileKey) -> bytes | None:
         return self._staged.get(key) or self._cache.get(key)
@@ -126,6 +156,9 @@ class _StagedTiles:
     def commit(self) -> None:
         for key, data in self._staged.items():
             self._cache.put(key, data)
+        if len(self._roots) > self.MAX_ROOTS:
+            self._roots.clear()
+        self._roots.update(self.roots.maps[0])
 
 
 class LogStore:
@@ -142,6 +175,8 @@ class LogStore:
         self._known: _Known | None = None
         self._pending_known: _Known | None = None
         self._staged: _StagedTiles | None = None
+        #: perfect subtrees of committed tiles (`ledger.tiles.tile_hash_at`'s `roots`)
+        self._roots: dict[SubtreeKey, Hash] = {}
         self._lock = threading.Lock()  # one append at a time per process (the state above)
 
     # -- writing -------------------------------------------------------------------------
@@ -172,7 +207,7 @@ class LogStore:
                 session.add(log)
                 session.flush()
                 genesis_draft = EntryDraft("log.genesis", body)
-                return self._append(session, log, _Head(0), [genesis_draft], now)
+                return self._append(session, _Head(0), [genesis_draft], now)
         except IntegrityError as e:  # another process created it first (PostgreSQL)
             raise exists from e
 
@@ -216,20 +251,21 @@ class LogStore:
         check: GroupCheck | None,
         locked: Callable[[Session], None] | None,
     ) -> list[AppendResult | RuleRejected]:
-        staged = _StagedTiles(self.tiles)
+        staged = _StagedTiles(self.tiles, self._roots)
         self._staged, self._pending_known = staged, None
         try:
             with self._write() as session:
-                query = select(LogRow).where(LogRow.id == self.log_id).with_for_update()
-                log = session.execute(query).scalar_one_or_none()
-                if log is None:
+                sql = Sql(session)
+                locked_head = sql.one(_HEAD_FOR_UPDATE if sql.postgres else _HEAD, (self.log_id,))
+                if locked_head is None:
                     raise NotFoundError(f"log {self.log_id} does not exist yet: run `rdh init`")
-                head = self._head(session, log)
+                head = self._head(session, *locked_head)
                 if locked is not None:
                     locked(session)
-                outcomes = self._append_group(session, log, head, batches, now, check)
+                outcomes = self._append_group(sql, head, batches, now, check)
         except BaseException:
             self._known = None  # the database may or may not hold what this process expects
+            self._roots.clear()
             raise
         finally:
             self._staged = None
@@ -241,8 +277,7 @@ class LogStore:
 
     def _append_group(
         self,
-        session: Session,
-        log: LogRow,
+        sql: Sql,
         head: _Head,
         batches: Sequence[Sequence[EntryDraft]],
         now: datetime,
@@ -257,7 +292,7 @@ class LogStore:
             try:
                 entries = build_entries(self.log_id, size, drafts, when)
                 nonces = statement_nonces(entries)
-                self._check_nonces(session, nonces, group_nonces)
+                self._check_nonces(sql, nonces, group_nonces)
                 if check is not None:
                     check(n, entries)
             except RuleRejected as e:
@@ -268,32 +303,34 @@ class LogStore:
             size += len(entries)
         if accepted:
             stored = [entry for _, entries in accepted for entry in entries]
-            note = self._store(session, log, head, stored, group_nonces)
+            note = self._store(sql, head, stored, group_nonces)
             for n, entries in accepted:
                 outcomes[n] = AppendResult(entries=entries, checkpoint=note)
         return [outcome for outcome in outcomes if outcome is not None]
 
-    def _head(self, session: Session, log: LogRow) -> _Head:
+    def _head(
+        self, session: Session, size: int, root: bytes, note: bytes | None, last_id: str | None
+    ) -> _Head:
+        """The locked head (`size`, `root` of the log's row, the last stored checkpoint
+        `note`, the id of entry `size - 1`): taken from memory if this process wrote it,
+        else verified in full."""
+        known = self._known
+        if (
+            known is not None
+            and note is not None
+            and bytes(note) == known.note
+            and size == known.size
+            and last_id == known.last_id
+        ):
+            return _Head(known.size, known.root, known.builder.copy())
         try:
             stored = LogReader(session, self.log_id).checkpoint()
-        except NotFoundError as e:
-            raise StoreMismatch(f"the last stored checkpoint cannot be used: {e}") from e
-        known = self._known
-        if known is not None and known.note == stored.note and known.size == log.size:
-            last = session.execute(
-                select(EntryRow.id).where(
-                    EntryRow.log_id == self.log_id, EntryRow.seq == known.size - 1
-                )
-            ).scalar()
-            if last == known.last_id:
-                return _Head(known.size, known.root, known.builder.copy())
-        try:
             cp = open_checkpoint(stored.note, verifier=self._signer.verifier).checkpoint
         except (LedgerError, NotFoundError) as e:
             raise StoreMismatch(f"the last stored checkpoint cannot be used: {e}") from e
-        if (cp.size, cp.root) != (stored.size, stored.root) or cp.size != log.size:
+        if (cp.size, cp.root) != (stored.size, stored.root) or cp.size != size:
             raise StoreMismatch(
-                f"the log head (size {log.size}) and the last signed checkpoint "
+                f"the log head (size {size}) and the last signed checkpoint "
                 f"(size {cp.size}) disagree; do not write to this database"
             )
         if cp.size:
@@ -316,38 +353,32 @@ class LogStore:
             )
 
     def _append(
-        self,
-        session: Session,
-        log: LogRow,
-        head: _Head,
-        drafts: Sequence[EntryDraft],
-        now: datetime,
+        self, session: Session, head: _Head, drafts: Sequence[EntryDraft], now: datetime
     ) -> AppendResult:
+        sql = Sql(session)
         entries = build_entries(self.log_id, head.size, drafts, format_time(now))
         nonces = statement_nonces(entries)
-        self._check_nonces(session, nonces, {})
-        return AppendResult(entries, self._store(session, log, head, entries, nonces))
-
-    def _reader(self, session: Session) -> LogReader:
-        """A reader of this log in the write transaction, through the staged tile cache."""
-        return LogReader(session, self.log_id, self._staged)  # type: ignore[arg-type]
+        self._check_nonces(sql, nonces, {})
+        return AppendResult(entries, self._store(sql, head, entries, nonces))
 
     def _store(
-        self,
-        session: Session,
-        log: LogRow,
-        head: _Head,
-        entries: Sequence[Entry],
-        nonces: dict[str, int],
+        self, sql: Sql, head: _Head, entries: Sequence[Entry], nonces: dict[str, int]
     ) -> bytes:
-        """Store checked entries and their nonces, extend the tiles, prove, sign: the note."""
-        if nonces:
-            session.execute(
-                insert(_NONCES),
-                [{"log_id": self.log_id, "nonce": n, "seq": seq} for n, seq in nonces.items()],
-            )
-        leaves = self._store_entries(session, entries)
-        reader = self._reader(session)
+        """Store checked entries and their nonces, extend the tiles, prove, sign, move the
+        log's head: the new checkpoint note."""
+        log_id = self.log_id
+        sql.many(_INSERT_NONCE, [(log_id, nonce, seq) for nonce, seq in nonces.items()])
+        sql.many(
+            _INSERT_ENTRY, [(log_id, e.seq, e.id, e.type, e.time, e.to_bytes()) for e in entries]
+        )
+        leaves = [Hash(bytes.fromhex(entry.id)) for entry in entries]  # ids are cached
+        staged = self._staged
+        reader = LogReader(
+            sql.session,
+            log_id,
+            staged,  # type: ignore[arg-type]
+            None if staged is None else staged.roots,
+        )
         builder = head.builder
         if builder is None:
             try:
@@ -356,44 +387,35 @@ class LogStore:
                 raise StoreMismatch(
                     f"the stored tiles of size {head.size} cannot be read: {e}"
                 ) from e
-        full = builder.extend(leaves)
-        written = [*full, *builder.finish()]
-        reader.write_tiles(written)
-        if self._staged is not None:
+        written = [*builder.extend(leaves), *builder.finish()]
+        sql.many(
+            _INSERT_TILE,
+            [(log_id, ref.level, ref.index, ref.width, data) for ref, data in written],
+        )
+        sql.many(_DROP_NARROWER_TILES, [(log_id, r.level, r.index, r.width) for r, _ in written])
+        if staged is not None:
             for ref, data in written:
-                self._staged.put((self.log_id, ref.level, ref.index, ref.width), data)
+                staged.put((log_id, ref.level, ref.index, ref.width), data)
         size, root = builder.size, builder.root()
         self._prove(reader, head, size, root)
         note = sign_checkpoint(Checkpoint(origin=self.origin, size=size, root=root), self._signer)
-        session.add(CheckpointRow(log_id=self.log_id, size=size, root=root, note=note))
-        log.size, log.root = size, root
-        last_id = leaves[-1].hex()
-        self._pending_known = _Known(note, size, root, builder.copy(), last_id)
+        sql.run(_INSERT_CHECKPOINT, (log_id, size, root, note))
+        sql.run(_MOVE_HEAD, (size, root, log_id))
+        self._pending_known = _Known(note, size, root, builder.copy(), leaves[-1].hex())
         return note
 
-    def _store_entries(self, session: Session, entries: Sequence[Entry]) -> list[Hash]:
-        """Insert the entry rows; return their leaf hashes."""
-        leaves = [Hash(bytes.fromhex(entry.id)) for entry in entries]  # ids are cached
-        log_id = self.log_id
-        insert_entries(
-            session,
-            [(log_id, e.seq, e.id, e.type, e.time, e.to_bytes()) for e in entries],
-        )
-        return leaves
-
-    def _check_nonces(
-        self, session: Session, nonces: dict[str, int], earlier: dict[str, int]
-    ) -> None:
+    def _check_nonces(self, sql: Sql, nonces: dict[str, int], earlier: dict[str, int]) -> None:
         """Refuse a statement nonce this log recorded before, or earlier in this group."""
         for nonce in nonces:
             if nonce in earlier:
                 raise nonce_reused(nonce, earlier[nonce])
         if not nonces:
             return
-        query = select(NonceRow.nonce, NonceRow.seq).where(
-            NonceRow.log_id == self.log_id, NonceRow.nonce.in_(list(nonces))
+        marks = ", ".join("?" * len(nonces))
+        replayed = sql.one(
+            f"SELECT nonce, seq FROM statement_nonces WHERE log_id = ? AND nonce IN ({marks})",  # noqa: S608
+            (self.log_id, *nonces),
         )
-        replayed = session.execute(query).first()
         if replayed is not None:
             raise nonce_reused(*replayed)
 

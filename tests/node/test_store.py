@@ -139,6 +139,30 @@ def test_stored_tree_equals_memory_tree_over_many_batches(store: LogStore) -> No
             assert reader.root(size) == tree.root(size)
 
 
+def test_only_the_widest_partial_tiles_are_kept(
+    store: LogStore, sessions: sessionmaker[Session]
+) -> None:
+    """Small commits do not leave a partial tile per size behind (each would be up to 8 KiB),
+    yet every earlier size's tiles, roots and proofs are still served."""
+    sizes = [1]
+    for n in (1, 1, 3, 250, 1, 2, 300, 1):
+        sizes.append(store.append(_drafts(n, sizes[-1]), NOW).size)
+    size = sizes[-1]
+    with sessions.begin() as session:
+        stored = set(session.execute(select(TileRow.level, TileRow.index, TileRow.width)).all())
+    assert stored == {(ref.level, ref.index, ref.width) for ref in tiles_for_size(size)}
+    tree = MemoryTree(leaf_hash(d) for d in _stored_bytes(store))
+    with store.reader() as reader:
+        for old in sizes:
+            assert reader.root(old) == tree.root(old) == reader.checkpoint(old).root
+            for ref in tiles_for_size(old):
+                expected = b"".join(
+                    tree.hash_at(8 * ref.level, ref.index * 256 + i) for i in range(ref.width)
+                )
+                assert reader.tile(ref.level, ref.index, ref.width) == expected
+            assert reader.consistency_proof(old, size) == tree.consistency_proof(old, size)
+
+
 @pytest.mark.parametrize(("index", "size"), [(0, 1), (0, 600), (255, 256), (256, 600), (599, 600)])
 def test_inclusion_proofs_verify(store: LogStore, index: int, size: int) -> None:
     store.append(_drafts(255), NOW)
