@@ -65,18 +65,15 @@ def _task(n: int) -> dict[str, object]:
 
 def serve_child(node_dir: str, port_file: str) -> None:
     """The server process: the node's app plus a bare view, on waitress."""
-    from waitress.server import create_server
-
     from node.api.app import create_app
+    from node.http_server import create_http_server
     from node.local_node import open_node
     from node.settings import load_settings
 
     node = open_node(load_settings(Path(node_dir), os.environ))
     app = create_app(node)
     app.add_url_rule("/bare", "bare", lambda: "ok")
-    server = create_server(
-        app, host="127.0.0.1", port=0, threads=node.settings.threads, ident="rdh"
-    )
+    server = create_http_server(app, host="127.0.0.1", port=0, threads=node.settings.threads)
     Path(port_file).write_text(str(server.effective_port))
     server.run()
 

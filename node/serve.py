@@ -24,10 +24,10 @@ from types import FrameType
 from typing import Any
 
 from flask import Flask
-from waitress.server import create_server
 
 from node.api.app import DEFAULT_MAX_BODY, create_app
 from node.errors import UsageError
+from node.http_server import create_http_server
 from node.local_node import LocalNode, open_node
 from node.scheduler import NodeScheduler, node_jobs
 from node.service import NodeService
@@ -79,12 +79,11 @@ def serve(
     app `app_factory(node, max_body=..., service=...)` builds."""
     service = NodeService(node, clock=_utc_now)
     app = app_factory(node, max_body=max_body, service=service)
-    server: Any = create_server(
+    server = create_http_server(
         app,
         host=host,
         port=port,
         threads=threads,
-        ident="rdh",
         # bodies up to twice the app's limit reach the app (a JSON 413); larger ones are
         # refused by waitress before they are buffered
         max_request_body_size=2 * max_body,
