@@ -2,8 +2,8 @@
 
     logs              one row per log: the node's own (`local`) and the ones it mirrors
     entries           the entry bytes, the source of truth, by (log, seq); id unique per log
-    tiles             tlog-tiles hash tiles: every full tile, and the partial tiles of
-                      every checkpointed size
+    tiles             tlog-tiles hash tiles: every full tile, and the widest partial tile
+                      of each place not yet full (it serves every narrower width)
     checkpoints       every signed checkpoint note, by (log, size): the history
     statement_nonces  every statement nonce a log recorded (replay protection)
     evidence          pairs of signed checkpoints of one origin that are not consistent
