@@ -86,12 +86,16 @@ def _shot(page: Any, name: str) -> None:
 
 
 def _sign(page: Any, button: str) -> None:
-    """Check the statement shown, click the form's button, wait until it is recorded."""
+    """Check the statement shown, click the form's button, wait until it is recorded and
+    the page has moved on by itself (app.js navigates 700 ms after "Recorded"; a reload in
+    that window races it and fails with ERR_ABORTED)."""
     form = page.locator("form.sign-form", has=page.get_by_role("button", name=button))
     assert '"v":1' in form.locator("pre.canonical").text_content()
-    form.get_by_role("button", name=button).click()
-    result = form.locator(".sign-result")
-    result.filter(has_text="Recorded").wait_for(timeout=10_000)
+    with page.expect_navigation(timeout=15_000):
+        form.get_by_role("button", name=button).click()
+        result = form.locator(".sign-result")
+        result.filter(has_text="Recorded").wait_for(timeout=10_000)
+    _ready(page)
 
 
 def _seed_from_backup(backup: dict[str, Any]) -> bytes:
