@@ -10,17 +10,16 @@ hashes are the same. The write path (`node.store`) uses it to resume and prove i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, MutableMapping
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ledger.merkle import HASH_SIZE, HashAt, consistency_proof, inclusion_proof, tree_hash
 from ledger.tiles import TILE_WIDTH, SubtreeKey, TileRef, encode_entry_bundle, tile_hash_at
 from ledger.types import EntryId, Hash, LogId
+from node.db.driver import Sql
 from node.db.models import CheckpointRow, EntryRow, LogRow, TileRow
 from node.errors import NotFoundError, StoreMismatch
 from node.own_log import StoredEntry
@@ -53,15 +52,17 @@ _TILE_QUERY = (
 )
 
 
-#: The narrower tiles of the place of a tile just stored (executed once per stored tile).
-#: Core, not ORM: no per-row bookkeeping, and an ORM `delete(TileRow)` executed with a list
-#: of parameters is a bulk delete *by primary key*, which would drop the rows just stored.
-_TILES = cast(Table, TileRow.__table__)
-_DROP_NARROWER = delete(_TILES).where(
-    _TILES.c.log_id == bindparam("log_id"),
-    _TILES.c.level == bindparam("level"),
-    _TILES.c["index"] == bindparam("index"),
-    _TILES.c.width < bindparam("width"),
+#: Storing tiles (`LogReader.write_tiles`; `node.db.driver.Sql` statements). A tile already
+#: stored (same level, index, width) is left as it is: a partial tile of an upper level often
+#: stays the same over many tree sizes.
+_INSERT_TILE = (
+    'INSERT INTO tiles (log_id, level, "index", width, data) VALUES (?, ?, ?, ?, ?)'
+    " ON CONFLICT DO NOTHING"
+)
+#: The narrower partial tiles a stored tile replaces: a tile of width W serves every narrower
+#: width of its place (`read_tile`; docs/adr/0004-node-storage-and-write-path.md).
+_DROP_NARROWER_TILES = (
+    'DELETE FROM tiles WHERE log_id = ? AND level = ? AND "index" = ? AND width < ?'
 )
 
 
@@ -175,27 +176,14 @@ class LogReader:
         """Hash tile `level`/`index` holding `width` hashes, or `NotFoundError`."""
         return self.read_tile(TileRef(level, index, width))
 
-    def write_tiles(self, tiles: Iterable[tuple[TileRef, bytes]]) -> None:
-        """Store tiles; a tile already stored (same level, index, width) is left as it is
-        (a partial tile of an upper level often stays the same over many tree sizes), and
-        the narrower partial tiles of the same places are dropped (the wider one serves
-        them: see `read_tile`)."""
-        rows = [
-            {
-                "log_id": self.log_id,
-                "level": ref.level,
-                "index": ref.index,
-                "width": ref.width,
-                "data": data,
-            }
-            for ref, data in tiles
-        ]
-        if not rows:
+    def write_tiles(self, tiles: Sequence[tuple[TileRef, bytes]]) -> None:
+        """Store tiles and drop the narrower partial tiles of the same places (the wider one
+        serves them: see `read_tile`). The write path and sync both store tiles here."""
+        if not tiles:
             return
-        dialect = self.session.get_bind().dialect.name
-        module = postgresql if dialect == "postgresql" else sqlite
-        self.session.execute(module.insert(_TILES).on_conflict_do_nothing(), rows)
-        self.session.execute(_DROP_NARROWER, rows)
+        sql, log_id = Sql(self.session), self.log_id
+        sql.many(_INSERT_TILE, [(log_id, r.level, r.index, r.width, d) for r, d in tiles])
+        sql.many(_DROP_NARROWER_TILES, [(log_id, r.level, r.index, r.width) for r, _ in tiles])
 
     def hash_at(self, size: int) -> HashAt:
         """The `ledger.merkle.HashAt` of the tree of `size` leaves, from the stored tiles."""

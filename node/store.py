@@ -91,17 +91,6 @@ _HEAD = (
 _HEAD_FOR_UPDATE = _HEAD + " FOR UPDATE OF l"
 _INSERT_ENTRY = "INSERT INTO entries (log_id, seq, id, type, time, data) VALUES (?, ?, ?, ?, ?, ?)"
 _INSERT_NONCE = "INSERT INTO statement_nonces (log_id, nonce, seq) VALUES (?, ?, ?)"
-#: A tile already stored (same level, index, width) is left as it is: a partial tile of an
-#: upper level often stays the same over many tree sizes.
-_INSERT_TILE = (
-    'INSERT INTO tiles (log_id, level, "index", width, data) VALUES (?, ?, ?, ?, ?)'
-    " ON CONFLICT DO NOTHING"
-)
-#: The narrower partial tiles a written tile replaces: a tile of width W serves every
-#: narrower width of its place (docs/adr/0004-node-storage-and-write-path.md).
-_DROP_NARROWER_TILES = (
-    'DELETE FROM tiles WHERE log_id = ? AND level = ? AND "index" = ? AND width < ?'
-)
 _INSERT_CHECKPOINT = "INSERT INTO checkpoints (log_id, size, root, note) VALUES (?, ?, ?, ?)"
 _MOVE_HEAD = "UPDATE logs SET size = ?, root = ? WHERE id = ?"
 
@@ -388,11 +377,7 @@ class LogStore:
                     f"the stored tiles of size {head.size} cannot be read: {e}"
                 ) from e
         written = [*builder.extend(leaves), *builder.finish()]
-        sql.many(
-            _INSERT_TILE,
-            [(log_id, ref.level, ref.index, ref.width, data) for ref, data in written],
-        )
-        sql.many(_DROP_NARROWER_TILES, [(log_id, r.level, r.index, r.width) for r, _ in written])
+        reader.write_tiles(written)
         if staged is not None:
             for ref, data in written:
                 staged.put((log_id, ref.level, ref.index, ref.width), data)

@@ -516,7 +516,7 @@ class Syncer:
                 raise _Moved(f"log {plog.id} has other entries stored meanwhile")
             refs = [r for r in tiles_for_size(target) if r.level > 0 or r.is_partial]
             reader = LogReader(session, plog.id)
-            reader.write_tiles((ref, tiles.read(ref)) for ref in refs)
+            reader.write_tiles([(ref, tiles.read(ref)) for ref in refs])
             from ledger.checkpoint import Checkpoint
 
             cp = Checkpoint.from_note(note)
