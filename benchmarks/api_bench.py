@@ -2,8 +2,10 @@
 
     python benchmarks/api_bench.py [--postgres URL] [--seconds 10] [--record]
 
-Starts a real node server (the app of `rdh serve`: waitress, the node's threads) in a child
-process on 127.0.0.1, on a fresh SQLite node (or a fresh PostgreSQL schema), and measures:
+Starts a real node server (what `rdh serve` runs, `node.serve.serve`: waitress, the node's
+threads, the writer process of ADR 0007; `RDH_WRITER=thread` keeps the writes in the server
+process) in a child process on 127.0.0.1, on a fresh SQLite node (or a fresh PostgreSQL
+schema), and measures:
 
 1. *batch*: 1,000 `task.publish` entries a request (`POST /api/v1/entries`, admin token),
    one client, 30 requests after 3 warm-up ones: entries/s, durable (each answer is after
@@ -35,6 +37,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,18 +67,29 @@ def _task(n: int) -> dict[str, object]:
 
 
 def serve_child(node_dir: str, port_file: str) -> None:
-    """The server process: the node's app plus a bare view, on waitress."""
+    """The server process: what `rdh serve` runs (`node.serve.serve`), plus a bare view."""
     from node.api.app import create_app
-    from node.http_server import create_http_server
     from node.local_node import open_node
+    from node.serve import serve
     from node.settings import load_settings
 
+    def app_factory(*args: Any, **kwargs: Any) -> Any:
+        app = create_app(*args, **kwargs)
+        app.add_url_rule("/bare", "bare", lambda: "ok")
+        return app
+
+    def announce(url: str) -> None:
+        Path(port_file).write_text(url.rstrip("/").rsplit(":", 1)[1])
+
     node = open_node(load_settings(Path(node_dir), os.environ))
-    app = create_app(node)
-    app.add_url_rule("/bare", "bare", lambda: "ok")
-    server = create_http_server(app, host="127.0.0.1", port=0, threads=node.settings.threads)
-    Path(port_file).write_text(str(server.effective_port))
-    server.run()
+    serve(
+        node,
+        host="127.0.0.1",
+        port=0,
+        threads=node.settings.threads,
+        announce=announce,
+        app_factory=app_factory,
+    )
 
 
 def _wrk(url: str, seconds: int, script: Path | None) -> tuple[float, dict[str, float]]:
@@ -217,6 +231,7 @@ def main() -> None:
             connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     shutil.rmtree(work, ignore_errors=True)
     database = "PostgreSQL 15" if args.postgres else "SQLite (WAL, FULL)"
+    database += f", writer {settings.writer}"
     row = (
         f"| {datetime.now(UTC):%Y-%m-%d} | {os.cpu_count()} cores, {platform.machine()}, "
         f"Python {platform.python_version()} | {database} | {batch_rate:,.0f} | "

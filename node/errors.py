@@ -16,16 +16,20 @@ line on stderr and a non-zero exit status.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ConfigError",
     "NotFoundError",
     "RelayError",
     "NodeError",
     "NonceReused",
+    "RequestBodyError",
     "RuleRejected",
     "StoreError",
     "StoreMismatch",
     "UsageError",
+    "WriterUnavailable",
 ]
 
 
@@ -56,6 +60,25 @@ class NotFoundError(StoreError):
 
 class StoreMismatch(StoreError):  # noqa: N818 (the name says what it is)
     """The stored tree does not match the last signed checkpoint: the node must not start."""
+
+
+class RequestBodyError(NodeError):
+    """A request body that is not what the operation takes: `status` 400 (not JSON for the
+    API) or 422 (the wrong shape); `errors` says where, in marshmallow's layout."""
+
+    def __init__(self, status: int, message: str, errors: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or {}
+
+    def __reduce__(self) -> tuple[type[RequestBodyError], tuple[int, str, dict[str, Any]]]:
+        return (type(self), (self.status, self.message, self.errors))
+
+
+class WriterUnavailable(StoreError):  # noqa: N818 (the name says what it is)
+    """The node's writer process is not running (`node.writer_process`): nothing can be
+    appended now; a write that was in progress when it stopped has an unknown outcome."""
 
 
 class RuleRejected(StoreError):  # noqa: N818 (the name says what it is)

@@ -80,19 +80,26 @@ def init_node(
 
 
 def open_node(
-    settings: Settings, *, full_check: bool = False, check_store: bool = True
+    settings: Settings,
+    *,
+    full_check: bool = False,
+    check_store: bool = True,
+    key: SigningKey | None = None,
 ) -> LocalNode:
     """Open the node of `settings`; `StoreMismatch` if its database must not be used.
 
     `check_store=False` skips the start-up check, for `rdh reindex` only (it checks the
-    entries against every signed checkpoint itself before it rebuilds anything).
+    entries against every signed checkpoint itself before it rebuilds anything). `key`, if
+    given, is the node's key already read from its key file (the writer process gets it
+    from the server that started it: `node.writer_process`).
     """
-    if not settings.key_file.exists():
-        raise UsageError(
-            f"no node here: {settings.key_file} does not exist (create one with `rdh init`, "
-            "or point -d at the node directory)"
-        )
-    key = read_key_file(settings.key_file, passphrase=settings.key_passphrase)
+    if key is None:
+        if not settings.key_file.exists():
+            raise UsageError(
+                f"no node here: {settings.key_file} does not exist (create one with `rdh init`, "
+                "or point -d at the node directory)"
+            )
+        key = read_key_file(settings.key_file, passphrase=settings.key_passphrase)
     try:
         engine, sessions = _database(settings)
     except DatabaseError as e:  # e.g. a damaged SQLite file that cannot even be migrated

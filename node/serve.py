@@ -1,6 +1,7 @@
 """Running the node's app: waitress for `rdh serve`, `wsgi_app()` for gunicorn.
 
-`serve(node, ...)` makes one `NodeService` (clock: UTC now), builds the app over it
+`serve(node, ...)` makes one `NodeService` (clock: UTC now; its write path in a process of
+its own unless `server.writer = "thread"`: `node.writer_process`), builds the app over it
 (`node.api.create_app`), binds a waitress server, starts the `NodeScheduler` with every
 registered job on the same service, and serves until SIGINT or SIGTERM; then it stops
 the scheduler (running jobs finish) and closes the server. The caller opened the node and
@@ -32,6 +33,7 @@ from node.local_node import LocalNode, open_node
 from node.scheduler import NodeScheduler, node_jobs
 from node.service import NodeService
 from node.settings import load_settings
+from node.writer_process import WriterProcess
 
 __all__ = ["NODE_DIR_ENV", "AppFactory", "serve", "wsgi_app"]
 
@@ -77,7 +79,11 @@ def serve(
 ) -> None:
     """Serve `node` on `host`:`port` (0: any free port) until SIGINT or SIGTERM, with the
     app `app_factory(node, max_body=..., service=...)` builds."""
-    service = NodeService(node, clock=_utc_now)
+    writer = None
+    if node.settings.writer == "process":
+        writer = WriterProcess(node.settings, node.store.key)
+        writer.start()  # it opens the node in the background; the first write waits for it
+    service = NodeService(node, clock=_utc_now, recorder=writer)
     app = app_factory(node, max_body=max_body, service=service)
     server = create_http_server(
         app,
@@ -102,6 +108,8 @@ def serve(
         try:
             scheduler.shutdown()
             server.close()
+            if writer is not None:
+                writer.close()  # after the commit in progress
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)

@@ -29,7 +29,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -45,6 +45,7 @@ from ledger.statement import SignedStatement, Statement, format_time, parse_time
 from ledger.types import JSON, EntryId, LogId
 from node.client import ApiError, NodeClient
 from node.db.models import NonceRow, PeerRow, StatementOfferRow
+from node.drafts import drafts_from_json
 from node.errors import NonceReused, NotFoundError, RelayError, RuleRejected, UsageError
 from node.local_node import LocalNode
 from node.own_log import AppendResult, EntryDraft, nonce_reused
@@ -58,6 +59,7 @@ __all__ = [
     "WORKER_TYPES",
     "Collected",
     "NodeService",
+    "Recorder",
     "Relayed",
     "refs_for",
 ]
@@ -84,6 +86,17 @@ COLLECTED_TYPES = {
     "share.terminate": "agreement",
     "contract.cancel": "contract",
 }
+
+
+class Recorder(Protocol):
+    """Where `NodeService.record` runs when not in the service's own process:
+    `node.writer_process.WriterProcess`."""
+
+    def record(self, drafts: Sequence[EntryDraft]) -> AppendResult:
+        """`NodeService.record`, there."""
+
+    def record_json(self, body: bytes) -> AppendResult:
+        """`NodeService.record_json`, there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +136,20 @@ class NodeService:
     """The node's use cases over its own log and everything it stores."""
 
     def __init__(
-        self, node: LocalNode, *, clock: Clock, projection: Projection | None = None
+        self,
+        node: LocalNode,
+        *,
+        clock: Clock,
+        projection: Projection | None = None,
+        recorder: Recorder | None = None,
     ) -> None:
         self.node = node
         self.clock = clock
         self.projection = projection or Projection()
         self.writer = Writer(node.store, self.projection, clock)
+        #: where `record` runs when not here: `rdh serve`'s writer process (the projection
+        #: here then catches up from the database before each read)
+        self.recorder = recorder
 
     @property
     def log_id(self) -> LogId:
@@ -147,8 +168,52 @@ class NodeService:
         whose statements are collected (`COLLECTED_TYPES`) and that carries none gets the
         collected statements that sign exactly its body; once recorded, the statements kept
         for it are dropped."""
-        ready = [self._with_collected(_with_refs(d)) for d in drafts]
+        if self.recorder is not None:
+            return self.recorder.record(drafts)
+        ready = self._ready(drafts)
         result = self.writer.append(ready)
+        self._recorded(ready)
+        return result
+
+    def record_json(self, body: bytes) -> AppendResult:
+        """`record` of a batch write's request body, read by `node.drafts.drafts_from_json`
+        (`RequestBodyError` if it cannot be) where the write runs."""
+        if self.recorder is not None:
+            return self.recorder.record_json(body)
+        return self.record(drafts_from_json(body))
+
+    def record_batches(
+        self, batches: Sequence[Sequence[EntryDraft] | bytes]
+    ) -> list[AppendResult | Exception]:
+        """`record` (drafts) or `record_json` (bytes) of several independent batches that
+        arrived together, committed in as few transactions as fit: the writer process's
+        loop (`node.writer_process`). Each batch's outcome, in order; one batch's error
+        does not touch the others."""
+        outcomes: list[AppendResult | Exception | None] = [None] * len(batches)
+        ready: list[tuple[int, list[EntryDraft]]] = []
+        for n, batch in enumerate(batches):
+            try:
+                drafts = drafts_from_json(batch) if isinstance(batch, bytes) else batch
+                ready.append((n, self._ready(drafts)))
+            except Exception as e:
+                outcomes[n] = e
+        results = self.writer.commit_batches([drafts for _, drafts in ready])
+        for (n, drafts), result in zip(ready, results, strict=True):
+            if isinstance(result, AppendResult):
+                try:
+                    self._recorded(drafts)
+                except Exception as e:  # as `record` would raise it, after the commit
+                    result = e
+            outcomes[n] = result
+        return [o for o in outcomes if o is not None]
+
+    def _ready(self, drafts: Sequence[EntryDraft]) -> list[EntryDraft]:
+        if not drafts:
+            raise UsageError("there is nothing to append")
+        return [self._with_collected(_with_refs(d)) for d in drafts]
+
+    def _recorded(self, ready: Sequence[EntryDraft]) -> None:
+        """Drop the statements kept for the collected entries just recorded."""
         done = [(d.type, _target(d.type, d.body)) for d in ready if d.type in COLLECTED_TYPES]
         if done:
             with self.node.sessions.begin() as session:
@@ -158,7 +223,6 @@ class NodeService:
                             StatementOfferRow.type == entry_type, StatementOfferRow.target == target
                         )
                     )
-        return result
 
     def _with_collected(self, draft: EntryDraft) -> EntryDraft:
         if draft.type not in COLLECTED_TYPES or draft.signed:

@@ -23,6 +23,8 @@ CONFIG_FILE = "rdh.toml"
 #: Most request threads `rdh serve` runs (server.threads).
 MAX_THREADS = 256
 
+#: Where `rdh serve` may run the write path (server.writer).
+WRITERS = ("process", "thread")
 #: Environment variable -> (section, key) it overrides.
 ENV_VARS: dict[str, tuple[str, str]] = {
     "RDH_DATABASE_URL": ("database", "url"),
@@ -32,6 +34,7 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "RDH_PORT": ("server", "port"),
     "RDH_PUBLIC_URL": ("server", "public_url"),
     "RDH_THREADS": ("server", "threads"),
+    "RDH_WRITER": ("server", "writer"),
     "RDH_MAX_CLOCK_SKEW": ("statements", "max_clock_skew"),
     "RDH_STATEMENT_RATE": ("statements", "rate_per_minute"),
     "RDH_SIGNIN_RATE": ("server", "signin_per_minute"),
@@ -45,6 +48,7 @@ _SCHEMA: dict[str, dict[str, type]] = {
         "port": int,
         "public_url": str,
         "threads": int,
+        "writer": str,
         "signin_per_minute": int,
     },
     "statements": {"max_clock_skew": int, "rate_per_minute": int},
@@ -63,6 +67,8 @@ class Settings:
     port: int = 8470
     public_url: str | None = None
     threads: int = 8
+    #: where `rdh serve` runs the write path: "process" (its own, ADR 0005) or "thread"
+    writer: str = "process"
     max_clock_skew: int = 300
     #: statements one client address may submit a minute (the web UI's rate limit)
     statement_rate: int = 30
@@ -74,6 +80,8 @@ class Settings:
             raise ConfigError(f"server.port {self.port} is not a TCP port (1 to 65535)")
         if not 1 <= self.threads <= MAX_THREADS:
             raise ConfigError(f"server.threads must be 1 to {MAX_THREADS}, not {self.threads}")
+        if self.writer not in WRITERS:
+            raise ConfigError(f"server.writer must be process or thread, not {self.writer!r}")
         if self.max_clock_skew < 0:
             raise ConfigError("statements.max_clock_skew must not be negative")
         if self.statement_rate < 1 or self.signin_rate < 1:
@@ -164,6 +172,7 @@ def load_settings(node_dir: Path, env: Mapping[str, str]) -> Settings:
         port=server.get("port", 8470),
         public_url=server.get("public_url"),
         threads=server.get("threads", 8),
+        writer=server.get("writer", "process"),
         max_clock_skew=statements.get("max_clock_skew", 300),
         statement_rate=statements.get("rate_per_minute", 30),
         signin_rate=server.get("signin_per_minute", 10),

@@ -93,6 +93,30 @@ class Writer:
                 else:
                     self._leading = False
 
+    def commit_batches(
+        self, batches: Sequence[Sequence[EntryDraft]]
+    ) -> list[AppendResult | Exception]:
+        """Append batches that arrived together (the writer process takes every write
+        waiting in its pipe: `node.writer_process`), as few transactions as `max_group`
+        allows; each batch's outcome, in order. Not to be mixed with concurrent `append`s."""
+        requests = [_Request(drafts) for drafts in batches]
+        pending = list(requests)
+        while pending:
+            first = pending.pop(0)
+            group, entries = [first], len(first.drafts)
+            while pending and entries + len(pending[0].drafts) <= self._max_group:
+                entries += len(pending[0].drafts)
+                group.append(pending.pop(0))
+            self._commit(group)
+        outcomes: list[AppendResult | Exception] = []
+        for request in requests:
+            outcome = request.outcome
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                raise outcome  # KeyboardInterrupt and the like: _commit re-raised it already
+            assert outcome is not None
+            outcomes.append(outcome)
+        return outcomes
+
     def _take(self) -> list[_Request]:
         """The waiting requests, oldest first, up to `max_group` entries (at least one)."""
         group: list[_Request] = []

@@ -7,6 +7,7 @@ Every error response under `/api/` is flask-smorest's JSON shape, always with al
 
 Errors raised by views map as follows (most specific first):
 
+    RequestBodyError 400 or 422 (its `status`), errors as marshmallow's
     NonceReused      409  errors {"rule": ...}
     RuleRejected     422  errors {"rule": ...}
     NotFoundError    404
@@ -41,6 +42,7 @@ from node.errors import (
     NonceReused,
     NotFoundError,
     RelayError,
+    RequestBodyError,
     RuleRejected,
     StoreMismatch,
     UsageError,
@@ -86,6 +88,8 @@ _REASONS = {
 
 def status_of(error: Exception) -> int:
     """The HTTP status of a `NodeError` or `LedgerError` raised by a view (500 otherwise)."""
+    if isinstance(error, RequestBodyError):
+        return error.status
     for kind, status in _STATUS:
         if isinstance(error, kind):
             return status
@@ -153,6 +157,8 @@ def _handle_domain(error: NodeError | LedgerError) -> Response:
     message = str(error)
     if isinstance(error, RuleRejected):
         errors, message = {"rule": error.rule}, error.message
+    elif isinstance(error, RequestBodyError):
+        errors = error.errors
     if code >= 500:
         current_app.logger.error("refused %s %s: %s", request.method, request.path, error)
     return error_response(code, _REASONS[code], _sentence(message), errors)

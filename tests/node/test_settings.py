@@ -67,6 +67,7 @@ def test_every_override_is_a_known_key() -> None:
         ("", {"RDH_PORT": "eighty"}, "RDH_PORT must be an integer"),
         ("", {"RDH_DATABASE_URL": ""}, "database.url must not be empty"),
         ("[key]\npassphrase_file = 'missing.txt'\n", {}, "cannot read key.passphrase_file"),
+        ("[server]\nwriter = 'threads'\n", {}, "server.writer must be process or thread"),
     ],
     ids=[
         "unknown-section",
@@ -78,6 +79,7 @@ def test_every_override_is_a_known_key() -> None:
         "bad-env-int",
         "empty-url",
         "missing-passphrase-file",
+        "bad-writer",
     ],
 )
 def test_invalid_configuration(tmp_path: Path, toml: str, env: dict[str, str], match: str) -> None:
@@ -93,3 +95,10 @@ def test_rate_limits_come_from_the_file_or_the_environment(tmp_path: Path) -> No
     assert load_settings(tmp_path, {"RDH_STATEMENT_RATE": "99"}).statement_rate == 99
     with pytest.raises(ConfigError, match="rate_per_minute"):
         load_settings(tmp_path, {"RDH_STATEMENT_RATE": "0"})
+
+
+def test_the_writer_runs_in_its_own_process_unless_told_otherwise(tmp_path: Path) -> None:
+    assert load_settings(tmp_path, {}).writer == "process"
+    (tmp_path / "rdh.toml").write_text('[server]\nwriter = "thread"\n')
+    assert load_settings(tmp_path, {}).writer == "thread"
+    assert load_settings(tmp_path, {"RDH_WRITER": "process"}).writer == "process"

@@ -21,15 +21,14 @@ from ledger.errors import LedgerError
 __all__ = ["fail", "json_body", "json_object"]
 
 
-def json_object(*, check_depth: bool = True) -> dict[str, Any]:
-    """The request's JSON body, parsed strictly; it must be an object. `check_depth=False`
-    only where every part kept is re-encoded by `Entry.from_parsed_parts` (which checks the
-    depth of each entry): see `ledger.canonical.parse`."""
+def json_object() -> dict[str, Any]:
+    """The request's JSON body, parsed strictly; it must be an object. (A batch write's
+    body is read by `node.drafts`, the same way.)"""
     if request.mimetype != "application/json":
         fail(415, "send the body as application/json")
     data = request.get_data(cache=True)
     try:
-        value = parse(data, check_depth=check_depth)
+        value = parse(data)
     except LedgerError as e:
         fail(400, f"the body is not valid JSON for this API: {e}")
     if not isinstance(value, dict):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from node.drafts import MAX_BATCH
+
 __all__ = [
     "MAX_BATCH",
     "AppendOut",
@@ -19,8 +21,6 @@ __all__ = [
     "StrictSchema",
 ]
 
-#: Most entries one write may carry.
-MAX_BATCH = 1000
 
 _HEX64 = validate.Regexp(r"^[0-9a-f]{64}$", error="must be 64 lowercase hex digits")
 
