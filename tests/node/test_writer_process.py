@@ -7,11 +7,13 @@ child keeps the real clock, so bodies here are built from the real time.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -28,7 +30,7 @@ from node.local_node import LocalNode
 from node.own_log import AppendResult, EntryDraft
 from node.service import NodeService
 from node.store_check import verify_store
-from node.writer_process import WriterProcess
+from node.writer_process import WriterProcess, _Heap
 from tests.builders import key
 from tests.node.stories import enroll_body, signed, task_body
 
@@ -198,3 +200,25 @@ def test_after_close_writes_are_refused_and_the_child_has_exited(
     assert child.process.poll() is not None
     with pytest.raises(WriterUnavailable, match="shutting down"):
         service.record(_publish("two"))
+
+
+class _Cycle:
+    def __init__(self) -> None:
+        self.me = self
+
+
+def test_the_heap_is_frozen_after_writes_and_collected_in_full_when_idle() -> None:
+    heap = _Heap()
+    try:
+        cycle = _Cycle()
+        alive = weakref.ref(cycle)
+        heap.written(100)  # a large write: frozen at once
+        assert gc.get_freeze_count() > 0
+        del cycle  # now cyclic garbage, but frozen: collections skip it
+        gc.collect()
+        assert alive() is not None
+        heap.idle()  # one full collection takes it back
+        assert alive() is None
+        assert gc.get_freeze_count() > 0  # and what lives is frozen again
+    finally:
+        gc.unfreeze()
