@@ -102,30 +102,26 @@ class Writer:
         requests = [_Request(drafts) for drafts in batches]
         pending = list(requests)
         while pending:
-            first = pending.pop(0)
-            group, entries = [first], len(first.drafts)
-            while pending and entries + len(pending[0].drafts) <= self._max_group:
-                entries += len(pending[0].drafts)
-                group.append(pending.pop(0))
-            self._commit(group)
+            self._commit(self._take_from(pending))
         outcomes: list[AppendResult | Exception] = []
         for request in requests:
-            outcome = request.outcome
-            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
-                raise outcome  # KeyboardInterrupt and the like: _commit re-raised it already
-            assert outcome is not None
-            outcomes.append(outcome)
+            assert isinstance(request.outcome, AppendResult | Exception)  # _commit set it
+            outcomes.append(request.outcome)
         return outcomes
 
     def _take(self) -> list[_Request]:
         """The waiting requests, oldest first, up to `max_group` entries (at least one)."""
+        return self._take_from(self._queue)
+
+    def _take_from(self, queue: list[_Request]) -> list[_Request]:
+        """The first requests of `queue`, taken out, up to `max_group` entries (at least one)."""
         group: list[_Request] = []
         entries = 0
-        while self._queue:
-            size = len(self._queue[0].drafts)
+        while queue:
+            size = len(queue[0].drafts)
             if group and entries + size > self._max_group:
                 break
-            group.append(self._queue.pop(0))
+            group.append(queue.pop(0))
             entries += size
         return group
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from node.db.models import EntryRow, StatementOfferRow
-from node.errors import NonceReused, RuleRejected
+from node.errors import NonceReused, RequestBodyError, RuleRejected
 from node.local_node import LocalNode, init_node
 from node.own_log import AppendResult, EntryDraft, Genesis
 from node.service import Collected, NodeService, refs_for
@@ -248,6 +249,39 @@ def test_concurrent_appends_are_grouped_and_none_is_lost(service: NodeService) -
     assert _count(service) == before + 40
     with service.state() as state:
         assert set(ids) <= set(state.tasks)
+
+
+def test_batches_that_arrived_together_share_one_commit_and_fail_alone(
+    service: NodeService,
+) -> None:
+    before, commits = _count(service), service.writer.commits
+    good = json.dumps({"entries": [{"type": "task.publish", "body": task_body(NOW)}]})
+    outcomes = service.record_batches(
+        [
+            [EntryDraft("task.publish", task_body(NOW, title="first"))],
+            [EntryDraft("task.close", {"task": "ab" * 32})],  # cites an unknown task
+            good.encode(),
+            b'{"entries": 5}',
+            [EntryDraft("task.publish", task_body(NOW, title="last"))] * 2,
+        ]
+    )
+    first, refused, from_json, not_a_list, last = outcomes
+    assert isinstance(refused, RuleRejected)
+    assert refused.rule == "refs.unknown"
+    assert isinstance(not_a_list, RequestBodyError)
+    assert not_a_list.errors == {"json": {"entries": ["Not a valid list."]}}
+    assert isinstance(first, AppendResult)
+    assert isinstance(from_json, AppendResult)
+    assert isinstance(last, AppendResult)
+    assert [e.seq for r in (first, from_json, last) for e in r.entries] == [
+        before,
+        before + 1,
+        before + 2,
+        before + 3,
+    ]
+    assert first.checkpoint == last.checkpoint  # one transaction, one checkpoint
+    assert service.writer.commits == commits + 1
+    assert _count(service) == before + 4
 
 
 def test_waiting_appends_share_one_commit(service: NodeService) -> None:
