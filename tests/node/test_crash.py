@@ -1,5 +1,6 @@
-"""Crash safety of the write path (issue 4): `rdh serve` is SIGKILLed during sustained
-appends, 20 times, on SQLite and on PostgreSQL.
+"""Crash safety of the write path (issue 4): `rdh serve` and its writer process are
+SIGKILLed during sustained appends, 20 times, on SQLite and on PostgreSQL (in a random order,
+a random 0.2 to 0.8 s after the first write of the round was acknowledged).
 
 After every kill the node must start again (its store matches its last signed checkpoint),
 every entry a client saw acknowledged must be stored, and every checkpoint the node ever
@@ -81,6 +82,12 @@ def _client(url: str, token: str, acks: Acks, stop: threading.Event, seed: int) 
             acks.notes.add(answer["checkpoint"].encode())
 
 
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (Linux): the writer process of `rdh serve`."""
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
 def _round(node_dir: Path, env: dict[str, str], token: str, acks: Acks, rng: random.Random) -> None:
     server, url = start_serve(node_dir, env=env)
     stop = threading.Event()
@@ -88,10 +95,21 @@ def _round(node_dir: Path, env: dict[str, str], token: str, acks: Acks, rng: ran
         threading.Thread(target=_client, args=(url, token, acks, stop, rng.random()))
         for _ in range(CLIENTS)
     ]
+    with acks.lock:
+        before = len(acks.ids)
     for client in clients:
         client.start()
+    deadline = time.monotonic() + 30
+    while len(acks.ids) == before:  # the writer process is up: writes are acknowledged
+        assert time.monotonic() < deadline, "no write was acknowledged within 30 s"
+        time.sleep(0.01)
     time.sleep(rng.uniform(0.2, 0.8))
-    server.send_signal(signal.SIGKILL)
+    # the server and its writer process (which may be in the middle of a commit), in a
+    # random order: either may die first
+    victims = [server.pid, *_children(server.pid)]
+    rng.shuffle(victims)
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
     server.wait(timeout=10)
     assert server.stdout is not None
     server.stdout.close()
