@@ -20,7 +20,7 @@ from ledger.merkle import HASH_SIZE, HashAt, consistency_proof, inclusion_proof,
 from ledger.tiles import TILE_WIDTH, SubtreeKey, TileRef, encode_entry_bundle, tile_hash_at
 from ledger.types import EntryId, Hash, LogId
 from node.db.driver import Sql
-from node.db.models import CheckpointRow, EntryRow, LogRow, TileRow
+from node.db.models import CheckpointRow, EntryRow, LogRow, TileRow, entry_id_is
 from node.errors import NotFoundError, StoreMismatch
 from node.own_log import StoredEntry
 from node.tile_cache import TileCache
@@ -114,7 +114,7 @@ class LogReader:
 
     def entry_by_id(self, entry_id: str) -> StoredEntry:
         """The entry with id `entry_id`, or `NotFoundError`."""
-        query = select(EntryRow).where(EntryRow.log_id == self.log_id, EntryRow.id == entry_id)
+        query = select(EntryRow).where(EntryRow.log_id == self.log_id, entry_id_is(entry_id))
         row = self.session.execute(query).scalar_one_or_none()
         if row is None:
             raise NotFoundError(f"log {self.log_id} has no entry {entry_id}")

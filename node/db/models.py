@@ -1,7 +1,8 @@
 """The database schema (SQLAlchemy 2 declarative models; DESIGN §2.10).
 
     logs              one row per log: the node's own (`local`) and the ones it mirrors
-    entries           the entry bytes, the source of truth, by (log, seq); id unique per log
+    entries           the entry bytes, the source of truth, by (log, seq); found by id through
+                      a small index on the id's first 16 hex digits (`entry_id_is`)
     tiles             tlog-tiles hash tiles: every full tile, and the widest partial tile
                       of each place not yet full (it serves every narrower width)
     checkpoints       every signed checkpoint note, by (log, size): the history
@@ -26,13 +27,18 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    ColumnElement,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     SmallInteger,
     String,
     UniqueConstraint,
+    and_,
+    func,
+    literal_column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -49,6 +55,7 @@ __all__ = [
     "SyncTargetRow",
     "TileRow",
     "WitnessRow",
+    "entry_id_is",
 ]
 
 _NAMING = {
@@ -82,10 +89,17 @@ class LogRow(Base):
 
 
 class EntryRow(Base):
-    """One entry's canonical bytes (`data`), the source of truth, and its indexed fields."""
+    """One entry's canonical bytes (`data`), the source of truth, and its indexed fields.
+
+    An entry's id is the hash of its bytes, which name its log and seq: unique because
+    (log_id, seq) is. It is found through `ix_entries_id_prefix`, an index on its first 16
+    hex digits (64 bits) rather than on the whole id: ids are random, so each append writes
+    up to one index page per entry it adds, and an index of 16-digit keys is about a fifth
+    the size of one of whole ids with their log ids (fewer pages written per commit, more of
+    it in cache). Query by id with `entry_id_is`, which names the indexed expression.
+    """
 
     __tablename__ = "entries"
-    __table_args__ = (UniqueConstraint("log_id", "id"),)
 
     log_id: Mapped[str] = mapped_column(ForeignKey(_LOG_FK), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -93,6 +107,20 @@ class EntryRow(Base):
     type: Mapped[str] = mapped_column(String(100))
     time: Mapped[str] = mapped_column(String(20))
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+#: the indexed expression (literal arguments: both databases use the index only for a query
+#: that names the same expression, and a bound parameter is not the same)
+_ID_PREFIX = func.substr(EntryRow.id, literal_column("1"), literal_column("16"))
+_ID_REST = func.substr(EntryRow.id, literal_column("17"))
+Index("ix_entries_id_prefix", _ID_PREFIX)
+
+
+def entry_id_is(entry_id: str) -> ColumnElement[bool]:
+    """The condition `entries.id = entry_id`, as a query the id prefix index serves: the
+    prefix and the rest of the id. (With `id = :id` in the query, SQLite substitutes the
+    constant into the indexed expression and scans the table instead.)"""
+    return and_(_ID_PREFIX == entry_id[:16], _ID_REST == entry_id[16:])  # noqa: SIM300
 
 
 class TileRow(Base):

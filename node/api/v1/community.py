@@ -36,7 +36,7 @@ from ledger.statement import format_time
 from node.api.v1 import current_service
 from node.api.v1.schemas import PageArgs, StrictSchema
 from node.api.v1.views import plain
-from node.db.models import EntryRow
+from node.db.models import EntryRow, entry_id_is
 
 __all__ = ["community_blueprint"]
 
@@ -136,9 +136,7 @@ class Tasks(MethodView):
 
 def _entry_body(entry_id: str) -> dict[str, Any]:
     with current_service().node.sessions.begin() as session:
-        data = session.execute(
-            select(EntryRow.data).where(EntryRow.id == entry_id).limit(1)
-        ).scalar()
+        data = session.execute(select(EntryRow.data).where(entry_id_is(entry_id)).limit(1)).scalar()
     if data is None:
         return {}
     entry = parse_canonical(data)
