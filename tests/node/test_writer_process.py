@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from ledger.checkpoint import Checkpoint
+from ledger.entry import Entry
 from node.db.models import CheckpointRow, EntryRow
 from node.errors import NonceReused, RequestBodyError, RuleRejected, WriterUnavailable
 from node.local_node import LocalNode
@@ -96,6 +97,32 @@ def test_drafts_and_json_bodies_are_recorded_by_the_child(
     # this process's projection reads what the child wrote
     with service.state() as state:
         assert {first.entries[0].id, second.entries[0].id} <= set(state.tasks)
+
+
+def test_entries_come_back_as_stored(service: NodeService, local_node: LocalNode) -> None:
+    """The server reads an entry's body from its bytes only when asked: every field, `==`,
+    hash and `to_dict` are those of the stored entry."""
+    worker = key("worker-1")
+    statement = signed(
+        worker, local_node.store.log_id, "member.enroll", enroll_body(worker), _now(), "w"
+    )
+    enrolled = service.submit(statement)
+    assert isinstance(enrolled, AppendResult)
+    published = service.record(_publish("Design a lamp")).entries[0]
+    assert (published.seq, published.type) == (2, "task.publish")  # sent as they are
+    for got, data in zip([enrolled.entries[0], published], _stored(local_node)[1:], strict=True):
+        stored = Entry.from_bytes(data)
+        assert got == stored
+        assert stored == got
+        assert hash(got) == hash(stored)
+        assert got.to_dict() == stored.to_dict()
+        fields = ("v", "log", "seq", "time", "type", "refs", "body", "signed")
+        assert [getattr(got, f) for f in fields] == [getattr(stored, f) for f in fields]
+        assert (got.id, got.to_bytes()) == (stored.id, data)
+    assert enrolled.entries[0].signed[0] == statement
+    assert published != enrolled.entries[0]
+    with pytest.raises(AttributeError):
+        published.colour  # noqa: B018 (an unknown attribute is still an AttributeError)
 
 
 def test_refusals_come_back_as_the_same_errors_and_store_nothing(
