@@ -20,7 +20,14 @@ from ledger.merkle import HASH_SIZE, HashAt, consistency_proof, inclusion_proof,
 from ledger.tiles import TILE_WIDTH, SubtreeKey, TileRef, encode_entry_bundle, tile_hash_at
 from ledger.types import EntryId, Hash, LogId
 from node.db.driver import Sql
-from node.db.models import CheckpointRow, EntryRow, LogRow, TileRow, entry_id_is
+from node.db.models import (
+    CheckpointRow,
+    EntryRow,
+    LogRow,
+    TileRow,
+    entry_id_is,
+    last_seq_stored,
+)
 from node.errors import NotFoundError, StoreMismatch
 from node.own_log import StoredEntry
 from node.tile_cache import TileCache
@@ -114,9 +121,12 @@ class LogReader:
 
     def entry_by_id(self, entry_id: str) -> StoredEntry:
         """The entry with id `entry_id`, or `NotFoundError`."""
-        query = select(EntryRow).where(EntryRow.log_id == self.log_id, entry_id_is(entry_id))
+        # not `log_id = ...` in the query: the planner would take the primary key for it and
+        # read the whole log; an id names one entry of one log, checked here
+        last = last_seq_stored(self.session, self.log_id)
+        query = select(EntryRow).where(entry_id_is(entry_id, last))
         row = self.session.execute(query).scalar_one_or_none()
-        if row is None:
+        if row is None or row.log_id != self.log_id:
             raise NotFoundError(f"log {self.log_id} has no entry {entry_id}")
         return _stored(row)
 

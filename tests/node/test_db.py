@@ -23,7 +23,7 @@ from node.db import (
     make_sessions,
     upgrade,
 )
-from node.db.models import entry_id_is
+from node.db.models import ID_BAND, entry_id_is, last_seq_stored
 
 LOG = "ab" * 32
 
@@ -81,24 +81,43 @@ def _log(sessions: sessionmaker[Session]) -> None:
         )
 
 
-def test_entries_are_found_by_whole_id_through_the_prefix_index(
+OTHER = "cd" * 32
+
+
+def test_entries_are_found_by_whole_id_in_every_band_through_the_id_index(
     sessions: sessionmaker[Session], engine: Engine
 ) -> None:
     _log(sessions)
-    # three ids with one 16-digit prefix: the index finds all three, the rest picks one
-    ids = ["0123456789abcdef" + c * 48 for c in "abc"]
+    with sessions.begin() as session:
+        assert last_seq_stored(session) == -1
+        assert last_seq_stored(session, LOG) == -1
+        session.add(
+            LogRow(id=OTHER, origin=f"rdh/{OTHER}", vkey="k", local=False, size=0, root=EMPTY_ROOT)
+        )
+    # ids sharing a 16-digit prefix, in the first, a middle and the last band, of two logs
+    # (the rows need not be a log's whole prefix here: the index does not care)
+    seqs = [(LOG, 0), (LOG, ID_BAND - 1), (LOG, ID_BAND), (OTHER, 3 * ID_BAND + 5), (OTHER, 7)]
+    ids = ["0123456789abcdef" + c * 48 for c in "abcde"]
     with sessions.begin() as session:
         session.add_all(
-            EntryRow(log_id=LOG, seq=n, id=i, type="a.b", time="t", data=b"%d" % n)
-            for n, i in enumerate(ids)
+            EntryRow(log_id=log, seq=seq, id=i, type="a.b", time="t", data=b"%d" % seq)
+            for (log, seq), i in zip(seqs, ids, strict=True)
         )
     with sessions.begin() as session:
-        for n, entry_id in enumerate(ids):
-            rows = session.execute(select(EntryRow.seq).where(entry_id_is(entry_id))).all()
-            assert rows == [(n,)]
-        assert session.execute(select(EntryRow).where(entry_id_is("0" * 64))).first() is None
-    query = select(EntryRow.data).where(EntryRow.log_id == LOG, entry_id_is(ids[1]))
-    compiled = query.compile(engine)
+        last = last_seq_stored(session)
+        assert last == 3 * ID_BAND + 5
+        assert last_seq_stored(session, LOG) == ID_BAND
+        for (log, seq), entry_id in zip(seqs, ids, strict=True):
+            query = select(EntryRow.log_id, EntryRow.seq)
+            assert session.execute(query.where(entry_id_is(entry_id, last))).all() == [(log, seq)]
+            mine = entry_id_is(entry_id, last_seq_stored(session, log))
+            assert session.execute(query.where(mine)).all() == [(log, seq)]
+        # a band above `last_seq` is not searched: the caller names how far entries go
+        assert session.execute(select(EntryRow).where(entry_id_is(ids[3], ID_BAND))).first() is None
+        assert session.execute(select(EntryRow).where(entry_id_is("0" * 64, last))).first() is None
+    # the plan for a log of 1,000,000 entries: one probe for each of its 62 bands
+    query = select(EntryRow.data).where(entry_id_is(ids[1], 1_000_000))
+    compiled = query.compile(engine, compile_kwargs={"render_postcompile": True})
     with engine.connect() as connection:
         if is_sqlite(engine):
             plan = connection.exec_driver_sql(
@@ -108,10 +127,10 @@ def test_entries_are_found_by_whole_id_through_the_prefix_index(
         else:  # on a table this small a scan is cheaper: ask whether the index can serve
             connection.exec_driver_sql("SET enable_seqscan = off")
             plan = connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params).all()
-    assert "ix_entries_id_prefix" in str(plan), plan
+    assert "ix_entries_id_band" in str(plan), plan
 
 
-def test_upgrade_to_the_id_prefix_index_keeps_the_entries(db_url: str) -> None:
+def test_upgrade_to_the_id_band_index_keeps_the_entries(db_url: str) -> None:
     engine = make_engine(db_url)
     upgrade(engine, "0003")
     sessions = make_sessions(engine)
@@ -133,7 +152,7 @@ def test_upgrade_to_the_id_prefix_index_keeps_the_entries(db_url: str) -> None:
             )
     upgrade(engine)
     with sessions.begin() as session:
-        found = session.execute(select(EntryRow.data).where(entry_id_is(f"{1:064x}")))
+        found = session.execute(select(EntryRow.data).where(entry_id_is(f"{1:064x}", 1)))
         assert found.scalar_one() == b"1"
     engine.dispose()
 

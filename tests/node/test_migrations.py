@@ -25,20 +25,23 @@ def test_migrated_schema_equals_the_models(engine: Engine) -> None:
     assert set(inspect(engine).get_table_names()) == {*Base.metadata.tables, "alembic_version"}
 
 
-def test_entries_have_the_id_prefix_index_of_the_models(engine: Engine) -> None:
+def test_entries_have_the_id_band_index_of_the_models(engine: Engine) -> None:
     (index,) = Base.metadata.tables["entries"].indexes
-    assert index.name == "ix_entries_id_prefix"
+    assert index.name == "ix_entries_id_band"
     with engine.connect() as connection:
         if engine.dialect.name == "sqlite":
             sql = connection.exec_driver_sql(
-                "SELECT sql FROM sqlite_master WHERE name = 'ix_entries_id_prefix'"
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_entries_id_band'"
             ).scalar_one()
         else:
             sql = connection.exec_driver_sql(
-                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_entries_id_prefix'"
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_entries_id_band'"
             ).scalar_one()
-    # SQLite: ON entries (substr(id, 1, 16)); PostgreSQL: USING btree (substr((id)::text, 1, 16))
-    assert re.sub(r"[\s()]|::text", "", sql).endswith("substrid,1,16"), sql
+    # SQLite: ON entries (seq / 16384, substr(id, 1, 16));
+    # PostgreSQL: USING btree (((seq / 16384)), substr((id)::text, 1, 16))
+    compiled = [str(e.compile(engine)) for e in index.expressions]
+    assert compiled == ["entries.seq / 16384", "substr(entries.id, 1, 16)"]
+    assert re.sub(r"[\s()]|::text", "", sql).endswith("seq/16384,substrid,1,16"), sql
 
 
 def test_upgrade_records_the_head_and_is_idempotent(engine: Engine) -> None:

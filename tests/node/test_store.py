@@ -102,6 +102,18 @@ def test_missing_things_are_not_found(store: LogStore) -> None:
         store.inclusion_proof(0, 2)
 
 
+def test_an_entry_of_another_log_is_not_found_by_id_in_this_one(
+    store: LogStore, sessions: sessionmaker[Session]
+) -> None:
+    other, entry_id = "cd" * 32, "ef" * 32
+    with sessions.begin() as session:
+        session.add(LogRow(id=other, origin="o", vkey="k", local=False, size=1, root=b"\0" * 32))
+        session.flush()
+        session.add(EntryRow(log_id=other, seq=0, id=entry_id, type="a.b", time="t", data=b"x"))
+    with pytest.raises(NotFoundError, match="has no entry"):
+        store.entry_by_id(entry_id)
+
+
 def test_append_before_init_is_refused(sessions: sessionmaker[Session]) -> None:
     with pytest.raises(NotFoundError, match="rdh init"):
         LogStore(sessions, key("nobody")).append(_drafts(1), NOW)

@@ -36,7 +36,7 @@ from ledger.statement import format_time
 from node.api.v1 import current_service
 from node.api.v1.schemas import PageArgs, StrictSchema
 from node.api.v1.views import plain
-from node.db.models import EntryRow, entry_id_is
+from node.db.models import EntryRow, entry_id_is, last_seq_stored
 
 __all__ = ["community_blueprint"]
 
@@ -136,7 +136,8 @@ class Tasks(MethodView):
 
 def _entry_body(entry_id: str) -> dict[str, Any]:
     with current_service().node.sessions.begin() as session:
-        data = session.execute(select(EntryRow.data).where(entry_id_is(entry_id)).limit(1)).scalar()
+        found = entry_id_is(entry_id, last_seq_stored(session))
+        data = session.execute(select(EntryRow.data).where(found).limit(1)).scalar()
     if data is None:
         return {}
     entry = parse_canonical(data)
