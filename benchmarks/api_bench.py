@@ -1,6 +1,7 @@
 """Write path over HTTP (issue 4): batch appends and 16 concurrent single-entry appends.
 
-    python benchmarks/api_bench.py [--postgres URL] [--seconds 10] [--record]
+    python benchmarks/api_bench.py [--postgres URL] [--seconds 10] [--batch-requests 30]
+                                   [--record]
 
 Starts a real node server (what `rdh serve` runs, `node.serve.serve`: waitress, the node's
 threads, the writer process of ADR 0007; `RDH_WRITER=thread` keeps the writes in the server
@@ -8,8 +9,9 @@ process) in a child process on 127.0.0.1, on a fresh SQLite node (or a fresh Pos
 schema), and measures:
 
 1. *batch*: 1,000 `task.publish` entries a request (`POST /api/v1/entries`, admin token),
-   one client, 30 requests after 3 warm-up ones: entries/s, durable (each answer is after
-   commit, SQLite `synchronous=FULL`), rules checked;
+   one client, 30 requests (`--batch-requests`) after 3 warm-up ones: entries/s, durable
+   (each answer is after commit, SQLite `synchronous=FULL`), rules checked; with 100
+   requests or more, also the rate in each tenth of them, as the log grows;
 2. *bare*: `GET /bare`, a Flask view that returns two bytes, under the same server, 16
    connections (wrk), for `--seconds`: requests/s and latency percentiles;
 3. *single*: one-entry appends from 16 connections (wrk), same duration: requests/s and
@@ -109,24 +111,27 @@ def _wrk(url: str, seconds: int, script: Path | None) -> tuple[float, dict[str, 
     return rps, latency
 
 
-def _batch(url: str, token: str, clients: int) -> float:
-    """Entries/s of 1,000-entry appends from `clients` connections, each sending its share
-    of the requests one after the other (3 warm-up requests first, not timed)."""
+def _batch(url: str, token: str, clients: int, requests: int) -> float:
+    """Entries/s of `requests` 1,000-entry appends from `clients` connections, each sending
+    its share one after the other (3 warm-up requests first, not timed)."""
     parts = urlsplit(url)
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     bodies = [
         json.dumps({"entries": [_task(r * BATCH + k) for k in range(BATCH)]}).encode()
-        for r in range(BATCH_REQUESTS + 3)
+        for r in range(requests + 3)
     ]
+    seconds: list[float] = []
 
     def send(share: list[bytes]) -> None:
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
         for body in share:
+            sent = time.perf_counter()
             connection.request("POST", "/api/v1/entries", body=body, headers=headers)
             response = connection.getresponse()
             data = response.read()
             if response.status != 201:
                 raise SystemExit(f"batch append failed: {response.status} {data[:300]!r}")
+            seconds.append(time.perf_counter() - sent)
         connection.close()
 
     send(bodies[:3])
@@ -137,7 +142,15 @@ def _batch(url: str, token: str, clients: int) -> float:
         thread.start()
     for thread in threads:
         thread.join()
-    return BATCH * BATCH_REQUESTS / (time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    tenth = requests // 10
+    if clients == 1 and tenth >= 10:
+        timed = seconds[3:]
+        rates = [BATCH * tenth / sum(timed[n * tenth : (n + 1) * tenth]) for n in range(10)]
+        print(
+            f"batch, each tenth: {' '.join(f'{r:,.0f}' for r in rates)} entries/s", file=sys.stderr
+        )
+    return BATCH * requests / elapsed
 
 
 def main() -> None:
@@ -146,6 +159,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument(
         "--batch-clients", type=int, default=1, help="connections sending the 1,000-entry batches"
+    )
+    parser.add_argument(
+        "--batch-requests", type=int, default=BATCH_REQUESTS, help="1,000-entry requests timed"
     )
     parser.add_argument("--record", action="store_true", help="append to benchmarks/RESULTS.md")
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
@@ -192,7 +208,7 @@ def main() -> None:
         time.sleep(0.2)
         url = f"http://127.0.0.1:{port_file.read_text()}"
         print(f"server {url}, database {settings.database_url.split('?')[0]}", file=sys.stderr)
-        batch_rate = _batch(url, token, args.batch_clients)
+        batch_rate = _batch(url, token, args.batch_clients, args.batch_requests)
         print(
             f"batch: {batch_rate:,.0f} entries/s ({args.batch_clients} connection(s))",
             file=sys.stderr,
@@ -221,7 +237,7 @@ def main() -> None:
         verify_store(session, full=True)
     size = node.store.size
     node.close()
-    expected = 1 + (BATCH_REQUESTS + 3) * BATCH + int(single["requests"])
+    expected = 1 + (args.batch_requests + 3) * BATCH + int(single["requests"])
     # wrk counts only completed requests; any in flight at its stop may also have committed
     if not expected <= size <= expected + CONNECTIONS:
         raise SystemExit(f"stored {size} entries, acknowledged {expected}")
