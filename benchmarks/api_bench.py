@@ -248,6 +248,8 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
     database = "PostgreSQL 15" if args.postgres else "SQLite (WAL, FULL)"
     database += f", writer {settings.writer}"
+    if args.batch_requests != BATCH_REQUESTS:
+        database += f", {args.batch_requests} batch requests"
     row = (
         f"| {datetime.now(UTC):%Y-%m-%d} | {os.cpu_count()} cores, {platform.machine()}, "
         f"Python {platform.python_version()} | {database} | {batch_rate:,.0f} | "
