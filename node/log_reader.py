@@ -25,8 +25,7 @@ from node.db.models import (
     EntryRow,
     LogRow,
     TileRow,
-    entry_id_is,
-    last_seq_stored,
+    entry_row,
 )
 from node.errors import NotFoundError, StoreMismatch
 from node.own_log import StoredEntry
@@ -121,12 +120,8 @@ class LogReader:
 
     def entry_by_id(self, entry_id: str) -> StoredEntry:
         """The entry with id `entry_id`, or `NotFoundError`."""
-        # not `log_id = ...` in the query: the planner would take the primary key for it and
-        # read the whole log; an id names one entry of one log, checked here
-        last = last_seq_stored(self.session, self.log_id)
-        query = select(EntryRow).where(entry_id_is(entry_id, last))
-        row = self.session.execute(query).scalar_one_or_none()
-        if row is None or row.log_id != self.log_id:
+        row = entry_row(self.session, entry_id, self.log_id)
+        if row is None:
             raise NotFoundError(f"log {self.log_id} has no entry {entry_id}")
         return _stored(row)
 

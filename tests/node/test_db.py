@@ -23,7 +23,7 @@ from node.db import (
     make_sessions,
     upgrade,
 )
-from node.db.models import ID_BAND, entry_id_is, last_seq_stored
+from node.db.models import ID_BAND, entry_id_is, entry_row, last_seq_stored
 
 LOG = "ab" * 32
 
@@ -112,6 +112,11 @@ def test_entries_are_found_by_whole_id_in_every_band_through_the_id_index(
             assert session.execute(query.where(entry_id_is(entry_id, last))).all() == [(log, seq)]
             mine = entry_id_is(entry_id, last_seq_stored(session, log))
             assert session.execute(query.where(mine)).all() == [(log, seq)]
+            row = entry_row(session, entry_id)
+            assert row is not None
+            assert (row.log_id, row.seq) == (log, seq)
+            assert entry_row(session, entry_id, log) is not None
+            assert entry_row(session, entry_id, OTHER if log == LOG else LOG) is None
         # a band above `last_seq` is not searched: the caller names how far entries go
         assert session.execute(select(EntryRow).where(entry_id_is(ids[3], ID_BAND))).first() is None
         assert session.execute(select(EntryRow).where(entry_id_is("0" * 64, last))).first() is None

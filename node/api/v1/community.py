@@ -24,7 +24,6 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import RAISE, fields, validate
-from sqlalchemy import select
 
 from contracts.errors import ContractError
 from contracts.matching import attested_skills, candidates, open_tasks, rating
@@ -36,7 +35,7 @@ from ledger.statement import format_time
 from node.api.v1 import current_service
 from node.api.v1.schemas import PageArgs, StrictSchema
 from node.api.v1.views import plain
-from node.db.models import EntryRow, entry_id_is, last_seq_stored
+from node.db.models import entry_row
 
 __all__ = ["community_blueprint"]
 
@@ -136,10 +135,10 @@ class Tasks(MethodView):
 
 def _entry_body(entry_id: str) -> dict[str, Any]:
     with current_service().node.sessions.begin() as session:
-        found = entry_id_is(entry_id, last_seq_stored(session))
-        data = session.execute(select(EntryRow.data).where(found).limit(1)).scalar()
-    if data is None:
-        return {}
+        row = entry_row(session, entry_id)
+        if row is None:
+            return {}
+        data = row.data
     entry = parse_canonical(data)
     assert isinstance(entry, dict)
     body = entry.get("body")

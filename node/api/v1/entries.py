@@ -24,7 +24,7 @@ from node.api.auth import admin_required
 from node.api.v1 import current_service
 from node.api.v1.body import fail
 from node.api.v1.schemas import AppendOut, BatchIn, EntryListArgs, EntryOut
-from node.db.models import EntryRow, entry_id_is, last_seq_stored
+from node.db.models import EntryRow, entry_row
 from node.log_reader import LogReader
 from node.own_log import AppendResult
 
@@ -109,8 +109,7 @@ def _row(entry_id: str) -> EntryRow:
     if len(entry_id) != 64 or any(c not in "0123456789abcdef" for c in entry_id):
         abort(404, message=f"{entry_id!r} is not an entry id (64 lowercase hex digits)")
     with current_service().node.sessions.begin() as session:
-        found = entry_id_is(entry_id, last_seq_stored(session))
-        row = session.execute(select(EntryRow).where(found).limit(1)).scalar()
+        row = entry_row(session, entry_id)
         if row is None:
             abort(404, message=f"no entry {entry_id} is stored on this node")
         assert row is not None
